@@ -1,0 +1,1 @@
+"""paperkg: a knowledge graph of the entities that machine-learning papers mention."""

@@ -1,0 +1,39 @@
+"""The whole run: papers -> mentions -> entities -> graph -> files, one stage after another."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import networkx as nx
+
+from kg.export import DEFAULT_BASE, write_atomically
+from kg.extract import build_pipeline, extract
+from kg.graph import build_graph, to_json
+from kg.ingest import Paper
+from kg.resolve import resolve
+
+
+def build_graph_from_papers(papers: list[Paper], lexicons: list[Path] = (),
+                            quiet: bool = True) -> nx.DiGraph:
+    nlp = build_pipeline(lexicons=lexicons)
+    with click.progressbar(length=len(papers), label="extracting", file=None if not quiet
+                           else open("/dev/null", "w"), show_pos=True) as bar:  # noqa: SIM115
+        mentions = list(extract(papers, nlp, progress=bar.update))
+    return build_graph(papers, resolve(mentions))
+
+
+def build_outputs(papers: list[Paper], outdir: Path, base_iri: str | None = None,
+                  lexicons: list[Path] = (), quiet: bool = True) -> list[Path]:
+    """Build the graph and write graph.ttl, graph.json and graph.html atomically."""
+    from kg.export.html import to_html
+    from kg.export.rdf import to_turtle
+
+    g = build_graph_from_papers(papers, lexicons, quiet)
+    return write_atomically([
+        (outdir / "graph.ttl", lambda: to_turtle(g, base_iri or DEFAULT_BASE)),
+        (outdir / "graph.json", lambda: json.dumps(to_json(g), ensure_ascii=False, indent=1,
+                                                   sort_keys=True) + "\n"),
+        (outdir / "graph.html", lambda: to_html(g)),
+    ])

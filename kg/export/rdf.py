@@ -1,0 +1,75 @@
+"""RDF export: the graph as Turtle, in the vocabulary of `ontology/paperkg.ttl`.
+
+The contract that users' SPARQL (and the scorer) rely on is `VOCABULARY.md`: kg:Paper with
+dcterms:title, six entity classes with rdfs:label / skos:altLabel, kg:mentions and
+kg:introduces (also stated as kg:mentions). Each occurrence is a kg:Mention node carrying
+its sentence and offsets, so a query can show why an entity is there.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace
+from rdflib.namespace import DCTERMS, OWL, PROV, SKOS
+
+from kg.export import DEFAULT_BASE
+
+KG = Namespace("https://w3id.org/paperkg/ontology#")
+SCHEMA = Namespace("http://schema.org/")
+PREFIXES = {"kg": KG, "dcterms": DCTERMS, "rdfs": RDFS, "skos": SKOS, "schema": SCHEMA,
+            "prov": PROV, "owl": OWL, "xsd": XSD, "rdf": RDF}
+
+
+def to_rdf(g: nx.DiGraph, base: str = DEFAULT_BASE) -> Graph:
+    """An rdflib Graph of papers, entities, mention edges and their evidence."""
+    base = base if base.endswith(("/", "#")) else base + "/"
+    ns = Namespace(base)
+    out = Graph()
+    for prefix, namespace in PREFIXES.items():
+        out.bind(prefix, namespace)
+    out.bind("id", ns)
+    for node, d in g.nodes(data=True):
+        s = ns[node]
+        if d["kind"] == "paper":
+            out.add((s, RDF.type, KG.Paper))
+            out.add((s, DCTERMS.title, Literal(d["label"])))
+            out.add((s, DCTERMS.abstract, Literal(d["abstract"])))
+            out.add((s, DCTERMS.identifier, Literal(d["paper_id"])))
+            if d["url"]:
+                out.add((s, SCHEMA.url, Literal(d["url"], datatype=XSD.anyURI)))
+            if d["arxiv"]:
+                out.add((s, KG.arxivId, Literal(d["arxiv"])))
+            if d["date"]:
+                out.add((s, DCTERMS.date, Literal(d["date"])))
+            for author in d["authors"]:
+                out.add((s, DCTERMS.creator, Literal(author)))
+        else:
+            out.add((s, RDF.type, KG[d["type"]]))
+            out.add((s, RDFS.label, Literal(d["label"])))
+            for alias in d["aliases"]:
+                if alias != d["label"]:
+                    out.add((s, SKOS.altLabel, Literal(alias)))
+            out.add((s, KG.paperCount, Literal(d["papers"])))
+    for u, v, d in g.edges(data=True):
+        if d["relation"] == "co_occurs":
+            continue
+        paper, entity = ns[u], ns[v]
+        out.add((paper, KG.mentions, entity))
+        if d["relation"] == "introduces":
+            out.add((paper, KG.introduces, entity))
+        for ev in d["evidence"]:
+            m = ns[f"mention/{u.split('/', 1)[1]}/{ev['field']}-{ev['start']}-{ev['end']}"]
+            out.add((m, RDF.type, KG.Mention))
+            out.add((m, KG.mentionOf, entity))
+            out.add((m, KG.inPaper, paper))
+            out.add((m, KG.surfaceForm, Literal(ev["text"])))
+            out.add((m, KG.field, Literal(ev["field"])))
+            out.add((m, KG.start, Literal(ev["start"])))
+            out.add((m, KG.end, Literal(ev["end"])))
+            out.add((m, KG.sentence, Literal(ev["sentence"])))
+            out.add((m, KG.rule, Literal(ev["rule"])))
+    return out
+
+
+def to_turtle(g: nx.DiGraph, base: str = DEFAULT_BASE) -> str:
+    return to_rdf(g, base).serialize(format="turtle")

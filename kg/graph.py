@@ -1,0 +1,84 @@
+"""Graph stage: papers and resolved entities -> one networkx graph.
+
+Node ids are the IRI paths under the base (``paper/<id>``, ``<type>/<slug>``), so every
+exporter names a node the same way. Edges: paper -> entity (``mentions`` or ``introduces``,
+with the evidence of each occurrence) and entity -- entity co-occurrence (``co_occurs``,
+weighted by the number of papers in which both appear, stored once with the smaller id first).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from itertools import combinations
+
+import networkx as nx
+
+from kg.ingest import Paper, slugify
+from kg.resolve import Entity
+
+
+def paper_node(paper: Paper) -> str:
+    return f"paper/{slugify(paper.id)}"
+
+
+def entity_nodes(entities: list[Entity]) -> dict[str, str]:
+    """Entity key -> node id ``<type>/<slug of label>``; a clash gets a digest of the key."""
+    ids: dict[str, str] = {}
+    taken: Counter = Counter(f"{e.type.lower()}/{slugify(e.label)}" for e in entities)
+    for e in entities:
+        node = f"{e.type.lower()}/{slugify(e.label)}"
+        if taken[node] > 1:
+            node += "-" + hashlib.sha1(e.key.encode()).hexdigest()[:6]
+        ids[e.key] = node
+    return ids
+
+
+def build_graph(papers: list[Paper], entities: list[Entity]) -> nx.DiGraph:
+    """The knowledge graph, with nodes and edges added in a stable order."""
+    g = nx.DiGraph()
+    for p in sorted(papers, key=paper_node):
+        g.add_node(paper_node(p), kind="paper", label=p.title, abstract=p.abstract, url=p.url,
+                   arxiv=p.arxiv_id, date=p.date, authors=list(p.authors), paper_id=p.id)
+    node_of = {p.id: paper_node(p) for p in papers}
+    ids = entity_nodes(entities)
+    for e in sorted(entities, key=lambda e: ids[e.key]):
+        g.add_node(ids[e.key], kind="entity", type=e.type, label=e.label, aliases=e.aliases,
+                   papers=len(e.papers))
+    edges: dict[tuple[str, str], dict] = {}
+    for e in entities:
+        intro = set(e.introduced_by)
+        for m in sorted(e.mentions, key=lambda m: (m.paper_id, m.field != "title", m.start)):
+            attrs = edges.setdefault((node_of[m.paper_id], ids[e.key]), {
+                "relation": "introduces" if m.paper_id in intro else "mentions", "evidence": []})
+            attrs["evidence"].append({"field": m.field, "start": m.start, "end": m.end,
+                                      "text": m.text, "sentence": m.sentence,
+                                      "rule": m.evidence})
+    for (u, v), attrs in sorted(edges.items()):
+        g.add_edge(u, v, **attrs)
+    for (a, b), weight in sorted(cooccurrence(g).items()):
+        g.add_edge(a, b, relation="co_occurs", weight=weight)
+    return g
+
+
+def papers_of(g: nx.DiGraph, node: str) -> list[str]:
+    """The papers that mention (or introduce) an entity."""
+    return sorted(u for u, _, rel in g.in_edges(node, data="relation") if rel != "co_occurs")
+
+
+def entities_of(g: nx.DiGraph, paper: str) -> list[str]:
+    return sorted(v for _, v, rel in g.out_edges(paper, data="relation") if rel != "co_occurs")
+
+
+def cooccurrence(g: nx.DiGraph) -> Counter:
+    """(entity a, entity b) with a < b -> number of papers that mention both."""
+    counts: Counter = Counter()
+    for node, kind in g.nodes(data="kind"):
+        if kind == "paper":
+            counts.update(combinations(entities_of(g, node), 2))
+    return counts
+
+
+def to_json(g: nx.DiGraph) -> dict:
+    """networkx node-link data, the shape `networkx.node_link_graph` reads back."""
+    return nx.node_link_data(g, edges="edges")

@@ -1,0 +1,238 @@
+"""Readers: paper lists on disk -> `Paper` records.
+
+Every reader reports bad input as an `InputError` that names the file and line, so the CLI
+can print one clear line (or, with ``--skip-bad``, a warning) instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+FORMATS = ("page", "jsonl", "csv")
+_EXTENSIONS = {".txt": "page", ".md": "page", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
+_ARXIV = re.compile(r"(?:arxiv\.org/(?:abs|pdf)/|arxiv:)(\d{4}\.\d{4,5})", re.I)
+
+
+class InputError(Exception):
+    """Bad input, located at ``path:line``."""
+
+    def __init__(self, path: Path | str, line: int | None, message: str):
+        self.path, self.line, self.message = str(path), line, message
+        where = f"{self.path}:{line}" if line else self.path
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass(frozen=True)
+class Paper:
+    """One paper as read from the input; `id` is stable across runs and re-orderings."""
+
+    id: str
+    title: str
+    abstract: str
+    url: str = ""
+    date: str = ""
+    authors: tuple[str, ...] = ()
+    source: str = field(default="", compare=False)
+
+    @property
+    def arxiv_id(self) -> str:
+        m = _ARXIV.search(self.url) or _ARXIV.search(self.id)
+        return m.group(1) if m else ""
+
+
+def slugify(text: str, max_len: int = 80) -> str:
+    """Readable, stable IRI segment: ASCII, lowercase, hyphen-separated."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:max_len].rstrip("-") or "x"
+
+
+def normalise_title(title: str) -> str:
+    return " ".join(re.findall(r"[0-9a-z]+", unicodedata.normalize("NFKC", title).lower()))
+
+
+def detect_format(path: Path) -> str:
+    """Format by extension, else by the first non-blank character of the file."""
+    fmt = _EXTENSIONS.get(path.suffix.lower())
+    if fmt:
+        return fmt
+    head = _read_text(path)[:4096].lstrip()
+    if head.startswith("{"):
+        return "jsonl"
+    first = head.splitlines()[0] if head else ""
+    if "title" in first.lower() and ("," in first or "\t" in first):
+        return "csv"
+    return "page"
+
+
+def _read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise InputError(path, None, f"cannot read: {e.strerror or e}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise InputError(path, line, f"not UTF-8 text (byte 0x{data[e.start]:02x})") from None
+
+
+def _make_paper(path: Path, line: int, rec: dict) -> Paper:
+    title = " ".join(str(rec.get("title") or "").split())
+    abstract = " ".join(str(rec.get("abstract") or "").split())
+    if not title:
+        raise InputError(path, line, "record has no title")
+    if not abstract:
+        raise InputError(path, line, f"paper {title[:60]!r} has no abstract")
+    authors = rec.get("authors") or ()
+    if isinstance(authors, str):
+        authors = [a.strip() for a in re.split(r";|\band\b|,", authors) if a.strip()]
+    url = str(rec.get("url") or "").strip()
+    pid = str(rec.get("id") or "").strip()
+    if not pid:
+        m = _ARXIV.search(url)
+        pid = m.group(1) if m else slugify(title, 60)
+    return Paper(id=pid, title=title, abstract=abstract, url=url, date=str(rec.get("date") or ""),
+                 authors=tuple(str(a) for a in authors), source=f"{path}:{line}")
+
+
+def _is_abstract(line: str) -> bool:
+    return len(line) > 300 or len(line.split()) >= 40
+
+
+def _record(path: Path, line: int, rec: dict) -> Paper | InputError:
+    try:
+        return _make_paper(path, line, rec)
+    except InputError as e:
+        return e
+
+
+def read_page(path: Path, text: str) -> Iterator[Paper | InputError]:
+    """A trending-papers page: a short header, then a title line and an abstract line per paper.
+
+    The header is whatever precedes the first short line that is followed by a long one.
+    A line out of the title/abstract alternation is reported and reading resumes after it.
+    """
+    lines = [(i, s.strip()) for i, s in enumerate(text.splitlines(), 1) if s.strip()]
+    start = next((k for k in range(len(lines) - 1)
+                  if not _is_abstract(lines[k][1]) and _is_abstract(lines[k + 1][1])), None)
+    if start is None:
+        raise InputError(path, lines[0][0] if lines else None,
+                         "no paper found (expected a title line followed by an abstract line)")
+    title: tuple[int, str] | None = None
+    for no, line in lines[start:]:
+        if not _is_abstract(line):
+            if title:
+                yield InputError(path, title[0], f"title {title[1][:60]!r} is not followed "
+                                 "by an abstract line")
+            title = (no, line)
+        elif title:
+            yield _record(path, title[0], {"title": title[1], "abstract": line})
+            title = None
+        else:
+            yield InputError(path, no, "abstract line without a title line before it")
+    if title:
+        yield InputError(path, title[0],
+                         f"title {title[1][:60]!r} is not followed by an abstract line")
+
+
+def read_jsonl(path: Path, text: str) -> Iterator[Paper | InputError]:
+    for no, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as e:
+            yield InputError(path, no, f"malformed JSON: {e.msg} (column {e.colno})")
+            continue
+        if not isinstance(rec, dict):
+            yield InputError(path, no, "expected a JSON object per line")
+            continue
+        yield _record(path, no, rec)
+
+
+def read_csv(path: Path, text: str) -> Iterator[Paper | InputError]:
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    try:
+        fields = [f.strip().lower() for f in reader.fieldnames or []]
+    except csv.Error as e:
+        raise InputError(path, 1, f"malformed CSV: {e}") from None
+    if "title" not in fields:
+        raise InputError(path, 1, f"no 'title' column (columns: {', '.join(fields) or 'none'})")
+    reader.fieldnames = fields
+    while True:
+        try:
+            rec = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            raise InputError(path, reader.line_num, f"malformed CSV: {e}") from None
+        if rec.get(None):
+            yield InputError(path, reader.line_num, "more fields than the header has")
+        else:
+            yield _record(path, reader.line_num, rec)
+
+
+_READERS: dict[str, Callable[[Path, str], Iterator[Paper]]] = {
+    "page": read_page, "jsonl": read_jsonl, "csv": read_csv}
+
+
+def _files(path: Path) -> list[Path]:
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in _EXTENSIONS
+                       and not any(part.startswith(".") for part in p.relative_to(path).parts))
+        if not files:
+            raise InputError(path, None, "directory holds no paper list (.txt, .jsonl, .csv)")
+        return files
+    if not path.exists():
+        raise InputError(path, None, "no such file or directory")
+    return [path]
+
+
+def read_papers(paths: list[Path], fmt: str | None = None, skip_bad: bool = False,
+                warn: Callable[[str], None] = lambda msg: None) -> list[Paper]:
+    """Read every paper of `paths` (files or directories), de-duplicated by id and title.
+
+    With `skip_bad`, a bad record or file becomes a warning and the rest is kept; otherwise
+    the first `InputError` is raised.
+    """
+    papers: list[Paper] = []
+    seen: dict[str, Paper] = {}
+
+    def bad(error: InputError) -> None:
+        if not skip_bad:
+            raise error
+        warn(f"skipped: {error}")
+
+    for path in paths:
+        for file in _files(Path(path)):
+            try:
+                records = list(_READERS[fmt or detect_format(file)](file, _read_text(file)))
+            except InputError as e:
+                bad(e)
+                continue
+            for paper in records:
+                if isinstance(paper, InputError):
+                    bad(paper)
+                    continue
+                dup = seen.get(paper.id) or seen.get(normalise_title(paper.title))
+                if dup:
+                    warn(f"{paper.source}: duplicate of the paper at {dup.source} "
+                         f"({paper.title[:60]!r}); kept the first")
+                    continue
+                seen[paper.id] = seen[normalise_title(paper.title)] = paper
+                papers.append(paper)
+    if not papers:
+        raise InputError(paths[0] if paths else "input", None, "no papers in the input")
+    return papers

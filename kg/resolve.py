@@ -1,0 +1,90 @@
+"""Resolution stage: mentions -> one canonical entity per real-world thing.
+
+Names are merged when they normalise alike (case, hyphens and spaces, a plural last word,
+a leading "the") or when a paper defines one as the other's acronym: "Large Language Models
+(LLMs)" links "LLMs", "LLM" and "large language models" into one entity, in every paper.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from kg.extract import TYPES, Mention
+
+
+def name_key(name: str) -> str:
+    """The normal form under which two names are the same entity."""
+    s = unicodedata.normalize("NFKC", name).lower().replace("\u2019", "'")
+    words = [w for w in re.split(r"[^0-9a-z]+", s) if w]
+    if len(words) > 1 and words[0] == "the":
+        words = words[1:]
+    if words:
+        last = words[-1]
+        if len(last) > 3 and last.endswith("ies"):
+            words[-1] = last[:-3] + "y"
+        elif len(last) > 2 and last.endswith("s") and not last.endswith(("ss", "us", "is")):
+            words[-1] = last[:-1]
+    return "".join(words)
+
+
+@dataclass
+class Entity:
+    """A canonical entity with every mention that resolved to it."""
+
+    key: str
+    type: str
+    label: str
+    aliases: list[str]
+    mentions: list[Mention] = field(repr=False)
+
+    @property
+    def papers(self) -> list[str]:
+        return sorted({m.paper_id for m in self.mentions})
+
+    @property
+    def introduced_by(self) -> list[str]:
+        return sorted({m.paper_id for m in self.mentions if m.introduced})
+
+
+def _acronym_links(mentions: list[Mention]) -> tuple[dict[tuple[str, str], str], dict[str, str]]:
+    """(paper, acronym key) -> long-form key where a paper defines it, and acronym key ->
+    long-form key where the whole corpus agrees on one long form."""
+    local: dict[tuple[str, str], str] = {}
+    forms: dict[str, Counter] = defaultdict(Counter)
+    for m in mentions:
+        if m.long_form:
+            long_key = name_key(m.long_form)
+            local[(m.paper_id, name_key(m.text))] = long_key
+            forms[name_key(m.text)][long_key] += 1
+    corpus = {short: c.most_common(1)[0][0] for short, c in forms.items() if len(c) == 1}
+    return local, corpus
+
+
+def resolve(mentions: Iterable[Mention]) -> list[Entity]:
+    """Group mentions into entities; deterministic whatever the mention order.
+
+    An acronym joins the long form its paper defines, else the one long form the corpus
+    gives it; an acronym with several long forms in the corpus and none in its paper stays
+    an entity of its own rather than joining the wrong one.
+    """
+    mentions = list(mentions)
+    local, corpus = _acronym_links(mentions)
+    groups: dict[str, list[Mention]] = defaultdict(list)
+    for m in mentions:
+        key = name_key(m.text)
+        groups[local.get((m.paper_id, key)) or corpus.get(key) or key].append(m)
+    return sorted((_entity(key, ms) for key, ms in groups.items()), key=lambda e: (e.type, e.key))
+
+
+def _entity(key: str, mentions: list[Mention]) -> Entity:
+    votes: Counter = Counter()
+    for m in mentions:
+        votes[m.type] += m.weight
+    type_ = max(votes, key=lambda t: (votes[t], -TYPES.index(t)))
+    surface = Counter(m.text for m in mentions)
+    label = max(surface, key=lambda s: (surface[s], len(s), s))
+    return Entity(key=key, type=type_, label=label, aliases=sorted(surface), mentions=mentions)
