@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -18,8 +19,10 @@ from kg.resolve import resolve
 def build_graph_from_papers(papers: list[Paper], lexicons: list[Path] = (),
                             quiet: bool = True) -> nx.DiGraph:
     nlp = build_pipeline(lexicons=lexicons)
-    with click.progressbar(length=len(papers), label="extracting", file=None if not quiet
-                           else open("/dev/null", "w"), show_pos=True) as bar:  # noqa: SIM115
+    # progress goes to stderr (stdout stays clean), or nowhere with `quiet`
+    sink = io.StringIO() if quiet else click.get_text_stream("stderr")
+    with click.progressbar(length=len(papers), label="extracting", file=sink,
+                           show_pos=True) as bar:
         mentions = list(extract(papers, nlp, progress=bar.update))
     return build_graph(papers, resolve(mentions))
 

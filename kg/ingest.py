@@ -7,12 +7,14 @@ can print one clear line (or, with ``--skip-bad``, a warning) instead of a trace
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import re
 import unicodedata
+from collections import defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 FORMATS = ("page", "jsonl", "csv")
@@ -55,7 +57,22 @@ def slugify(text: str, max_len: int = 80) -> str:
 
 
 def normalise_title(title: str) -> str:
-    return " ".join(re.findall(r"[0-9a-z]+", unicodedata.normalize("NFKC", title).lower()))
+    """Words (letters and digits of any script) of the title, casefolded and space-joined."""
+    return " ".join(re.findall(r"[^\W_]+", unicodedata.normalize("NFKC", title).casefold()))
+
+
+def _lines(text: str) -> list[str]:
+    """Lines as an editor counts them: only CR/LF end a line (not U+2028, U+0085, form feed,
+    which `str.splitlines` also splits at, though JSON strings may hold them)."""
+    return re.split(r"\r\n|\r|\n", text)
+
+
+def _title_id(title: str) -> str:
+    """The id of a paper the input gives no id or arXiv URL for: the slug of its title, or a
+    digest of it where the title has no ASCII letter or digit to make a slug of."""
+    if re.search(r"[A-Za-z0-9]", unicodedata.normalize("NFKD", title)):
+        return slugify(title, 60)
+    return "paper-" + hashlib.sha1(normalise_title(title).encode()).hexdigest()[:10]
 
 
 def detect_format(path: Path) -> str:
@@ -98,7 +115,7 @@ def _make_paper(path: Path, line: int, rec: dict) -> Paper:
     pid = str(rec.get("id") or "").strip()
     if not pid:
         m = _ARXIV.search(url)
-        pid = m.group(1) if m else slugify(title, 60)
+        pid = m.group(1) if m else _title_id(title)
     return Paper(id=pid, title=title, abstract=abstract, url=url, date=str(rec.get("date") or ""),
                  authors=tuple(str(a) for a in authors), source=f"{path}:{line}")
 
@@ -120,7 +137,7 @@ def read_page(path: Path, text: str) -> Iterator[Paper | InputError]:
     The header is whatever precedes the first short line that is followed by a long one.
     A line out of the title/abstract alternation is reported and reading resumes after it.
     """
-    lines = [(i, s.strip()) for i, s in enumerate(text.splitlines(), 1) if s.strip()]
+    lines = [(i, s.strip()) for i, s in enumerate(_lines(text), 1) if s.strip()]
     start = next((k for k in range(len(lines) - 1)
                   if not _is_abstract(lines[k][1]) and _is_abstract(lines[k + 1][1])), None)
     if start is None:
@@ -144,7 +161,7 @@ def read_page(path: Path, text: str) -> Iterator[Paper | InputError]:
 
 
 def read_jsonl(path: Path, text: str) -> Iterator[Paper | InputError]:
-    for no, line in enumerate(text.splitlines(), 1):
+    for no, line in enumerate(_lines(text), 1):
         if not line.strip():
             continue
         try:
@@ -207,32 +224,48 @@ def read_papers(paths: list[Path], fmt: str | None = None, skip_bad: bool = Fals
     With `skip_bad`, a bad record or file becomes a warning and the rest is kept; otherwise
     the first `InputError` is raised.
     """
-    papers: list[Paper] = []
-    seen: dict[str, Paper] = {}
-
-    def bad(error: InputError) -> None:
-        if not skip_bad:
-            raise error
-        warn(f"skipped: {error}")
-
+    items: list[Paper | InputError] = []
     for path in paths:
-        for file in _files(Path(path)):
+        try:
+            files = _files(Path(path))
+        except InputError as e:
+            items.append(e)
+            continue
+        for file in files:
             try:
-                records = list(_READERS[fmt or detect_format(file)](file, _read_text(file)))
+                text = _read_text(file)
+                if not text.strip():
+                    raise InputError(file, None, "empty file: no papers in it")
+                items.extend(list(_READERS[fmt or detect_format(file)](file, text)))
             except InputError as e:
-                bad(e)
-                continue
-            for paper in records:
-                if isinstance(paper, InputError):
-                    bad(paper)
-                    continue
-                dup = seen.get(paper.id) or seen.get(normalise_title(paper.title))
-                if dup:
-                    warn(f"{paper.source}: duplicate of the paper at {dup.source} "
-                         f"({paper.title[:60]!r}); kept the first")
-                    continue
-                seen[paper.id] = seen[normalise_title(paper.title)] = paper
-                papers.append(paper)
+                items.append(e)
+
+    # An id made from a title is cut at 60 characters: where another title gives the same
+    # (IRI slug of an) id, each such paper gets a digest of its title, whatever the order.
+    titles_of: dict[str, set[str]] = defaultdict(set)
+    for item in items:
+        if isinstance(item, Paper):
+            titles_of[slugify(item.id)].add(normalise_title(item.title))
+
+    papers: list[Paper] = []
+    by_id: dict[str, Paper] = {}
+    by_title: dict[str, Paper] = {}
+    for paper in items:
+        if isinstance(paper, InputError):
+            if not skip_bad:
+                raise paper
+            warn(f"skipped: {paper}")
+            continue
+        title = normalise_title(paper.title)
+        if len(titles_of[slugify(paper.id)]) > 1 and paper.id == _title_id(paper.title):
+            paper = replace(paper, id=f"{paper.id}-{hashlib.sha1(title.encode()).hexdigest()[:6]}")
+        dup = by_id.get(paper.id) or by_title.get(title)
+        if dup:
+            warn(f"{paper.source}: duplicate of the paper at {dup.source} "
+                 f"({paper.title[:60]!r}); kept the first")
+            continue
+        by_id[paper.id] = by_title[title] = paper
+        papers.append(paper)
     if not papers:
         raise InputError(paths[0] if paths else "input", None, "no papers in the input")
     return papers

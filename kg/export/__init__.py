@@ -22,11 +22,13 @@ def write_atomically(files: Iterable[tuple[Path, Callable[[], str]]]) -> list[Pa
         for target, render in files:
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-            os.fchmod(fd, 0o644)
             tmp_path = Path(tmp)
             cleanup.callback(lambda p=tmp_path: p.unlink(missing_ok=True))
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+                os.fchmod(fd, 0o644)
                 f.write(render())
+                f.flush()
+                os.fsync(f.fileno())  # on disk before the rename: a crash leaves no empty file
             temps.append((tmp_path, target))
         for tmp_path, target in temps:
             os.replace(tmp_path, target)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +37,7 @@ class Evidence:
     rules: list[str]
     introduced: bool = False
     long_form: str = ""
+    acronym_pair: bool = False  # part of a "Long Form (LF)" definition: wins overlaps
 
     def vote(self, type_: str, weight: float, rule: str) -> None:
         self.votes[type_] = self.votes.get(type_, 0.0) + weight
@@ -147,7 +148,7 @@ class Acronyms:
 # ---------------------------------------------------------------------------- lexicon
 
 def load_lexicon(paths: list[Path]) -> dict[str, str]:
-    """term (lowercased) -> type, from TSV files with columns term, type (later files win)."""
+    """term -> type, from TSV files with columns term, type (later files win)."""
     terms: dict[str, str] = {}
     for path in paths:
         with open(path, encoding="utf-8") as f:
@@ -168,33 +169,36 @@ def make_lexicon(nlp: Language, name: str, extra: list[str]) -> Lexicon:
 
 
 class Lexicon:
-    """Mark known names and terms in ``doc.spans["kg_lexicon"]`` (case-insensitive)."""
+    """Mark known names and terms in ``doc.spans["kg_lexicon"]``.
+
+    Names with capitals match case-sensitively ("COCO" is not "CoCo"); lowercase terms match
+    any case ("Fine-tuning" at a sentence start).
+    """
 
     def __init__(self, nlp: Language, terms: dict[str, str]):
-        self.terms = terms
-        self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self.terms = {t.lower(): type_ for t, type_ in terms.items()}
         merger = WordMerger()
-        by_type = defaultdict(list)
+        self.matchers = {attr: PhraseMatcher(nlp.vocab, attr=attr) for attr in ("ORTH", "LOWER")}
+        by_key = defaultdict(list)
         for term, type_ in terms.items():
-            by_type[type_].append(merger(nlp.make_doc(term)))
-        for type_, docs in by_type.items():
-            self.matcher.add(type_, docs)
+            attr = "LOWER" if term.islower() else "ORTH"
+            by_key[(attr, type_)].append(merger(nlp.make_doc(term)))
+        for (attr, type_), docs in by_key.items():
+            self.matchers[attr].add(type_, docs)
 
     def __call__(self, doc: Doc) -> Doc:
-        spans = self.matcher(doc, as_spans=True)
-        doc.spans["kg_lexicon"] = spans
+        doc.spans["kg_lexicon"] = [span for matcher in self.matchers.values()
+                                   for span in matcher(doc, as_spans=True)]
         return doc
 
     def family(self, word: str) -> str | None:
-        """The type of a name's family: "LLaMA-3-70B" -> "llama", "CIFAR-100" -> "cifar"."""
-        m = re.match(r"[A-Za-z]+(?:-[A-Za-z]+)*?(?=[-_ ]?\d|$)", word)
-        while m:
-            fam = m.group(0).lower()
+        """The type of a versioned name's family: "LLaMA-3-70B" -> llama, "CIFAR-100" -> cifar."""
+        m = re.match(r"([A-Za-z]+(?:-[A-Za-z]+)*?)[-_ ]?v?\d", word)
+        fam = m.group(1).lower() if m else ""
+        while fam:
             if fam in self.terms:
                 return self.terms[fam]
-            if "-" not in fam:
-                return None
-            m = re.match(re.escape(fam.rsplit("-", 1)[0]), fam, re.I)
+            fam = fam.rsplit("-", 1)[0] if "-" in fam else ""
         return None
 
 
@@ -225,26 +229,57 @@ TYPE_NOUNS = {  # head nouns that say what the name before or after them is
 _INTRO_VERBS = {"propose", "introduce", "present", "develop", "release", "design", "build",
                 "construct", "create", "contribute", "curate", "collect", "establish", "devise",
                 "offer", "provide"}
+_CLIMB = {"dobj", "appos", "conj", "attr", "oprd", "nsubjpass", "npadvmod", "compound", "amod",
+          "nmod", "dep", "pobj", "prep", "relcl", "acl"}
+_OF = {"of", "including", "as", "like"}
+_AUTHORS = {"we", "paper", "work", "study", "i"}
 _NAMING = {"dubbed", "named", "called", "termed", "coined"}
+
+
+def _intro_stem(word: str) -> str:
+    """"proposes", "proposed", "proposing" -> "propose" (the lemmatizer is not loaded)."""
+    for suffix in ("ing", "es", "ed", "s", "d"):
+        stem = word[: -len(suffix)]
+        if word.endswith(suffix) and (stem in _INTRO_VERBS or stem + "e" in _INTRO_VERBS):
+            return stem if stem in _INTRO_VERBS else stem + "e"
+    return word
+
+
+def _is_intro_verb(verb: Token) -> bool:
+    """"we propose", "this paper introduces", "X is proposed" (no "by" agent)."""
+    if _intro_stem(verb.lower_) not in _INTRO_VERBS:
+        return False
+    subject = verb.head if verb.dep_ == "conj" else verb
+    return any(c.dep_ == "nsubj" and c.lower_ in _AUTHORS or c.dep_ == "nsubjpass"
+               for c in subject.children) and not any(c.dep_ == "agent" for c in verb.children)
+
+
 _DATA_CONTEXT = {"trained", "train", "evaluated", "evaluate", "tested", "experiments",
                  "results", "pretrained", "pre-trained", "fine-tuned", "finetuned"}
 _INNER = {"of", "for", "without", "via", "with", "in", "on", "from", "to", "by"}
-_SIZE = re.compile(r"^\d+(\.\d+)?[BbMmKk]$|^\d+x\d+[Bb]$|(-|^)\d+(\.\d+)?[BbMm]$")
+_MODIFIER_SUFFIX = re.compile(r"-(based|trained|guided|driven|aware|specific|like|style|level)$")
+_VERSION = re.compile(r"^[vV]?\d+(\.\d+)*[A-Za-z]?$|^[vV]\d")
+_SIZE = re.compile(r"^\d+(\.\d+)?[BbMm]$|^\d+x\d+[Bb]$|(-|^)\d+(\.\d+)?[BbMm]$")
 _NAMELIKE = re.compile(r"[A-Za-z].*[0-9]|[0-9].*[A-Za-z]|[a-z].*[A-Z]|^[A-Z][A-Z0-9&'\-.]+s?$"
                        r"|[A-Z].*[A-Z]|\\|\$")
 
 
 def is_namelike(tok: Token) -> bool:
+    """GPT-4, LLaMA, CIFAR-100, MoCoV1&V2, NEVIS'22 -- but not Title-Case "Multi-Modal" or
+    a modifier such as "SAMI-trained"."""
     text = tok.text
-    return bool(_NAMELIKE.search(text)) and any(c.isalpha() for c in text) and len(text) > 1
+    if len(text) < 2 or not any(c.isalpha() for c in text) or _MODIFIER_SUFFIX.search(text):
+        return False
+    return any(_NAMELIKE.search(part) for part in text.split("-") if len(part) > 1) or bool(
+        re.search(r"[A-Za-z]-?\d|\d-?[A-Za-z]", text))
 
 
 def is_capitalised(tok: Token) -> bool:
-    return tok.text[:1].isupper() and tok.is_alpha or is_namelike(tok)
+    return tok.text[:1].isupper() and tok.text.replace("-", "").isalpha() or is_namelike(tok)
 
 
 def term_head(tok: Token) -> str:
-    """The head word of a (possibly hyphenated) token, singular: "self-distillation" -> "distillation"."""
+    """A token's head word, singular: "self-distillation" -> "distillation"."""
     word = tok.text.lower().rsplit("-", 1)[-1]
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
@@ -253,21 +288,28 @@ def term_head(tok: Token) -> str:
     return word
 
 
-@Language.factory("kg_mentions", default_config={"max_term_words": 5, "generic_modifiers": []})
+@Language.factory("kg_mentions", default_config={"max_term_words": 5, "min_specificity": 0.3})
 def make_mentions(nlp: Language, name: str, max_term_words: int,
-                  generic_modifiers: list[str]) -> Mentions:
+                  min_specificity: float) -> Mentions:
     lexicon = nlp.get_pipe("kg_lexicon") if "kg_lexicon" in nlp.pipe_names else None
-    return Mentions(lexicon, max_term_words, set(generic_modifiers))
+    return Mentions(lexicon, max_term_words, min_specificity)
+
+
+def _load_specificity() -> dict[str, float]:
+    with open(LEXICON_DIR / "specificity.txt", encoding="utf-8") as f:
+        rows = (line.rstrip("\n").split("\t") for line in f if not line.startswith("#"))
+        return {row[0]: float(row[1]) for row in rows}
 
 
 class Mentions:
     """Candidate entity spans with typed evidence, into ``doc.spans["kg"]``."""
 
-    def __init__(self, lexicon: Lexicon | None, max_term_words: int, generic: set[str]):
+    def __init__(self, lexicon: Lexicon | None, max_term_words: int, min_specificity: float):
         self.lexicon = lexicon
         self.max_words = max_term_words
-        self.generic = generic
+        self.min_specificity = min_specificity
         self.heads = _load_heads()
+        self.specificity = _load_specificity()
 
     # -- candidates ------------------------------------------------------------------
     def _names(self, doc: Doc, is_title: bool) -> list[Span]:
@@ -282,6 +324,9 @@ class Mentions:
                 continue
             lo, hi = i, i + 1
             while hi < len(doc):
+                if is_namelike(doc[hi]) and any(is_namelike(t) for t in doc[lo:hi]) and not (
+                        _VERSION.match(doc[hi].text)):
+                    break  # "OpenAI GPT-4", "SSP ViTs": two names side by side
                 if is_namelike(doc[hi]) or _SIZE.match(doc[hi].text) or (
                         not is_title and is_capitalised(doc[hi]) and not doc[hi].is_stop):
                     hi += 1
@@ -290,9 +335,21 @@ class Mentions:
                     hi += 2  # "Learning without Forgetting"
                 else:
                     break
-            while (not is_title and lo > 0 and is_capitalised(doc[lo - 1])
-                   and not doc[lo - 1].is_sent_start and not doc[lo - 1].is_stop):
-                lo -= 1
+            while hi - lo > 1 and doc[hi - 1].lower_ in TYPE_NOUNS and (
+                    hi - lo == 2 or any(is_namelike(t) for t in doc[lo:hi - 1])):
+                hi -= 1  # "Alice Benchmarks" -> "Alice": the type noun is evidence, not name
+            while not is_title and lo > 0:
+                if (is_capitalised(doc[lo - 1]) and not doc[lo - 1].is_sent_start
+                        and not doc[lo - 1].is_stop):
+                    lo -= 1
+                elif (lo > 1 and doc[lo - 1].lower_ in _INNER and doc[lo - 2].is_title
+                      and not doc[lo - 2].is_sent_start and not doc[lo - 2].is_stop):
+                    lo -= 2  # "Learning without Forgetting via Replayed Vocabulary"
+                else:
+                    break
+            if hi - lo == 1 and _SIZE.match(doc[lo].text):
+                i = hi
+                continue  # a bare size ("8B") is not a name
             out.append(doc[lo:hi])
             i = hi
         return out
@@ -310,20 +367,30 @@ class Mentions:
             while (lo > 0 and i - lo + 1 < self.max_words and self._modifier(doc[lo - 1])):
                 lo -= 1
             alone = self.heads[term_head(tok)][1]
-            if lo < i or alone or "-" in tok.text:
-                if not (lo == i and tok.text[:1].isupper() and not tok.is_sent_start
-                        and not is_namelike(tok)):
-                    out.append(doc[lo:i + 1])
+            lone_capital = (lo == i and tok.text[:1].isupper() and not tok.is_sent_start
+                            and not is_namelike(tok))
+            if (lo < i or alone or "-" in tok.text) and not lone_capital:
+                out.append(doc[lo:i + 1])
             i += 1
         return out
 
     def _modifier(self, tok: Token) -> bool:
+        """Does this word make a term ("contrastive", "zero-shot") rather than a description
+        ("novel", "gigantic")? Learnt specificity first, then the word's shape."""
         text = tok.text.lower()
-        return ((tok.pos_ in ("NOUN", "ADJ", "PROPN")
-                 or tok.pos_ == "VERB" and tok.dep_ in ("amod", "compound"))
-                and not tok.is_stop and not tok.like_num and text not in self.generic
-                and text not in TYPE_NOUNS and any(c.isalpha() for c in text)
-                and not tok.is_punct and tok.dep_ not in ("nsubj", "dobj", "pobj", "ROOT"))
+        if not (tok.pos_ in ("NOUN", "ADJ", "PROPN")
+                or tok.pos_ == "VERB" and tok.dep_ in ("amod", "compound")):
+            return False
+        if (tok.is_stop or tok.like_num or tok.is_punct or text in TYPE_NOUNS
+                or not any(c.isalpha() for c in text)
+                or tok.dep_ in ("nsubj", "dobj", "pobj", "ROOT")):
+            return False
+        share = self.specificity.get(text)
+        if share is not None:
+            return share >= self.min_specificity
+        if "-" in text or tok.pos_ in ("NOUN", "PROPN"):
+            return True
+        return tok.tag_ != "VBG" and text.endswith(("ive", "al", "ar", "ary", "ed"))
 
     # -- typing ------------------------------------------------------------------------
     def _type_evidence(self, doc: Doc, span: Span, ev: Evidence) -> None:
@@ -383,21 +450,28 @@ class Mentions:
             ev.vote("Method", 0.3, "shape:name")
 
     def _introduced(self, doc: Doc, span: Span) -> bool:
-        """"we propose X", "X, dubbed Y", "our X" and "X is proposed" in the same sentence."""
+        """"dubbed X", "our X", or X inside the object of "we propose / introduce / present"
+        (its apposition, conjunct, compound, "of"-phrase or relative clause), or of a passive
+        "X is proposed"."""
         prev = doc[span.start - 1] if span.start > 0 else None
-        if prev is not None and prev.text.lower() in _NAMING | {"our"}:
+        if prev is not None and (prev.lower_ in _NAMING or prev.lower_ == "our"
+                                 and is_namelike(span[0])):
             return True
-        sent = span.sent
-        for tok in doc[sent.start:span.start]:
-            lemma = tok.text.lower().rstrip("s").rstrip("e")
-            if any(lemma == v.rstrip("e") for v in _INTRO_VERBS) and tok.pos_ == "VERB" and (
-                    span.start - tok.i <= 12 and any(t.text.lower() in ("we", "paper", "work", "this")
-                                                     for t in doc[sent.start:tok.i])):
-                return not any(t.text in (";",) or t.lower_ in ("previous", "existing", "prior")
-                               for t in doc[tok.i:span.start])
-        nxt = doc[span.end:span.end + 3]
-        return any(t.lower_ in ("proposed", "introduced") for t in nxt) and (
-            nxt[0].lower_ in ("is", "was") if len(nxt) else False)
+        tok, in_clause = span.root, False
+        for _ in range(10):
+            if tok.pos_ in ("VERB", "AUX") and tok is not span.root:
+                if _is_intro_verb(tok):
+                    return True
+                if tok.dep_ not in ("relcl", "acl"):
+                    return False
+                in_clause = True  # "X, which consists of Y": where the clause attaches is moot
+            elif (tok.dep_ == "prep" and tok.lower_ not in _OF and not in_clause
+                  or tok.dep_ not in _CLIMB):
+                return False
+            if tok.head is tok:
+                return False
+            tok = tok.head
+        return False
 
     # -- main ------------------------------------------------------------------------
     def __call__(self, doc: Doc) -> Doc:
@@ -411,7 +485,8 @@ class Mentions:
             while span and (span[-1].is_punct or span[-1].is_stop):
                 span = span[:-1]
             if (not span or not any(c.isalpha() for c in span.text) or len(span.text) < 2
-                    or len(span) == 1 and span[0].lower_ in TYPE_NOUNS):
+                    or len(span) == 1 and span[0].lower_ in TYPE_NOUNS
+                    or any(t.like_url or t.like_email or "://" in t.text for t in span)):
                 return None
             return cands.setdefault((span.start, span.end), Evidence({}, []))
 
@@ -420,9 +495,16 @@ class Mentions:
             ev_s, ev_l = add(short, trim=False), add(long)
             if ev_s is not None and ev_l is not None:
                 ev_s.long_form = long.text
+                ev_s.acronym_pair = ev_l.acronym_pair = True
                 long_forms[(short.start, short.end)] = (long.start, long.end)
         for span in self._names(doc, is_title):
             add(span)
+        colon = next((t.i for t in doc[:7] if t.text == ":"), 0) if is_title else 0
+        if colon and doc[0].text[:1].isupper():  # "Alice Benchmarks: Connecting ..."
+            end = colon - (colon > 1 and doc[colon - 1].lower_ in TYPE_NOUNS)
+            ev = add(doc[0:end])
+            if ev is not None:
+                ev.vote("Method", 0.3, "title-prefix")
         for span in self._terms(doc):
             add(span)
         if self.lexicon is not None:
@@ -431,13 +513,17 @@ class Mentions:
                 if ev is not None:
                     ev.vote(span.label_, 3.0, "lexicon")
         spans = self._resolve_overlaps(doc, cands)
+        counts = Counter(t.text for t in doc)
         for span in spans:
             ev = cands[(span.start, span.end)]
             self._type_evidence(doc, span, ev)
             self._name_vote(span, ev)
-            if not ev.votes:
-                continue
-            ev.introduced = ev.introduced or self._introduced(doc, span)
+            ev.introduced = "lexicon" not in ev.rules and (
+                ev.introduced or self._introduced(doc, span))
+            if not ev.votes or (ev.rules == ["shape:name"] and len(span) == 1
+                                and not is_namelike(span[0]) and not ev.introduced
+                                and counts[span.text] < 2):
+                continue  # a lone capitalised word with no evidence: "Momentum", "Evaluation"
             span._.kg = ev
         # an acronym shares the evidence of its long form and vice versa
         for s_key, l_key in long_forms.items():
@@ -448,17 +534,23 @@ class Mentions:
                 for t, w in list(es.votes.items()):
                     el.vote(t, w * 0.5, "long-form-of")
                 es.introduced = el.introduced = es.introduced or el.introduced
-        doc.spans["kg"] = [s for s in spans if s._.kg is not None and s._.kg.votes]
-        for s in doc.spans["kg"]:
-            s.label_ = s._.kg.best[0]
+        found = []
+        for s in spans:
+            ev = s._.kg
+            if ev is not None and ev.votes:
+                labelled = Span(doc, s.start, s.end, label=ev.best[0])
+                labelled._.kg = ev
+                found.append(labelled)
+        doc.spans["kg"] = found
         return doc
 
     @staticmethod
     def _resolve_overlaps(doc: Doc, cands: dict[tuple[int, int], Evidence]) -> list[Span]:
-        """Keep the longest of overlapping candidates (lexicon hits and acronyms included)."""
+        """Keep acronym definitions, then the longest of overlapping candidates."""
         taken: set[int] = set()
         keep = []
-        for (start, end) in sorted(cands, key=lambda k: (-(k[1] - k[0]), k[0])):
+        order = sorted(cands, key=lambda k: (not cands[k].acronym_pair, k[0] - k[1], k[0]))
+        for (start, end) in order:
             if any(i in taken for i in range(start, end)):
                 continue
             taken.update(range(start, end))
@@ -473,13 +565,21 @@ def doc_mentions(paper_id: str, title: Doc, abstract: Doc) -> list[Mention]:
     abstract uses it too, and acronyms defined in the abstract type the title's uses."""
     out = []
     abstract_names = {s.text.lower() for s in abstract.spans.get("kg", [])}
+    abstract_text = abstract.text.lower()
+    colon = next((t.i for t in title if t.text == ":"), -1)  # "Name: what it does"
+    names = abstract_names | {s.text.lower() for s in title.spans.get("kg", [])}
     for fld, doc in (("title", title), ("abstract", abstract)):
         for span in doc.spans.get("kg", []):
             ev: Evidence = span._.kg
+            if ("title-prefix" in ev.rules and span.text.lower() not in abstract_text
+                    and not any(is_namelike(t) for t in span)):
+                continue  # "Don't Stop Learning: ..." is a slogan, not a name
+            if _juxtaposed(span, names):
+                continue
             type_, weight = ev.best
             intro = ev.introduced
-            if fld == "title" and span.start == 0 and span.end < len(doc) and (
-                    doc[span.end].text == ":") and span.text.lower() in abstract_names:
+            if fld == "title" and span.end <= colon and (
+                    span.text.lower() in abstract_text or "title-prefix" in ev.rules):
                 intro = True
             out.append(Mention(paper_id=paper_id, text=span.text, field=fld,
                                start=span.start_char, end=span.end_char,
@@ -487,3 +587,9 @@ def doc_mentions(paper_id: str, title: Doc, abstract: Doc) -> list[Mention]:
                                evidence=",".join(dict.fromkeys(ev.rules)) or "shape",
                                weight=weight, introduced=intro, long_form=ev.long_form))
     return out
+
+
+def _juxtaposed(span: Span, names: set[str]) -> bool:
+    """"SSP ViTs", "CLIP continual learning": two of the paper's names side by side."""
+    return any(span[:k].text.lower() in names and span[k:].text.lower() in names
+               for k in range(1, len(span)))

@@ -1,0 +1,163 @@
+"""Shared fixtures: small paper lists in each input format, bad inputs, and the seeds build."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from kg.cli import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+OUTPUT_FILES = ("graph.ttl", "graph.json", "graph.html")
+
+# Three small papers; every abstract is long enough (40+ words) to read as an abstract line.
+PAPERS = [
+    {"id": "2401.00001", "title": "Sparse Attention Transformers for Long Documents",
+     "abstract": "We propose a sparse attention transformer that scales linearly with the length "
+                 "of the input document. We evaluate the model on the GLUE benchmark and on "
+                 "long document classification, where it improves accuracy over strong dense "
+                 "baselines while using far less memory and training time than BERT does.",
+     "url": "https://arxiv.org/abs/2401.00001", "date": "2024-01-01",
+     "authors": ["Ada Lovelace", "Alan Turing"]},
+    {"id": "2401.00002", "title": "A Benchmark for Visual Question Answering in Medicine",
+     "abstract": "We introduce a new dataset of medical images paired with questions and answers "
+                 "written by clinicians. The benchmark covers radiology and pathology, and we "
+                 "report the accuracy of several vision language models, finding that current "
+                 "models still fall well short of human experts on most question types.",
+     "url": "", "date": "", "authors": []},
+    {"id": "2401.00003", "title": "Contrastive Pretraining Improves Speech Recognition",
+     "abstract": "We show that contrastive pretraining on unlabeled audio substantially reduces "
+                 "the word error rate of speech recognition systems. Our method is evaluated "
+                 "on the LibriSpeech dataset, where it outperforms supervised baselines trained "
+                 "on ten times more labelled data, and it transfers to low resource languages.",
+     "url": "", "date": "", "authors": []},
+]
+
+PAGE_HEADER = "new\n\nGet trending papers in your email inbox!\n\nSubscribe\n\nMar 11\n\n"
+
+
+def page_text(papers: list[dict]) -> str:
+    return PAGE_HEADER + "".join(f"{p['title']}\n\n{p['abstract']}\n\n" for p in papers)
+
+
+def jsonl_text(papers: list[dict]) -> str:
+    return "".join(json.dumps(p) + "\n" for p in papers)
+
+
+def csv_text(papers: list[dict], columns: tuple[str, ...] = ("id", "title", "abstract", "url",
+                                                             "date", "authors")) -> str:
+    import io
+
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for p in papers:
+        writer.writerow({**p, "authors": "; ".join(p.get("authors", []))})
+    return out.getvalue()
+
+
+WRITERS = {"page": (".txt", page_text), "jsonl": (".jsonl", jsonl_text), "csv": (".csv", csv_text)}
+# The line of each paper's title (page) or record (jsonl: 1, 2, 3; csv: 2, 3, 4).
+FIRST_LINES = {"page": [9, 13, 17], "jsonl": [1, 2, 3], "csv": [2, 3, 4]}
+
+
+@pytest.fixture
+def make_input(tmp_path):
+    """make_input(fmt, papers=PAPERS, name=None) -> the path of a paper list in that format."""
+
+    def make(fmt: str, papers: list[dict] = PAPERS, name: str | None = None) -> Path:
+        ext, render = WRITERS[fmt]
+        path = tmp_path / (name or f"papers{ext}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render(papers), encoding="utf-8")
+        return path
+
+    return make
+
+
+_GOOD = jsonl_text(PAPERS[:1])
+_ABSTRACT = PAPERS[0]["abstract"]
+
+# (file name, content, expected location "name:line" (or just "name"), message fragment)
+BAD_INPUTS = {
+    "undecodable": ("bad.jsonl", _GOOD.encode() + b'{"title": "caf\xe9"}\n', "bad.jsonl:2",
+                    "not UTF-8"),
+    "malformed-jsonl": ("bad.jsonl", jsonl_text(PAPERS[:2]) + '{"title": "x", abstract}\n',
+                        "bad.jsonl:3", "malformed JSON"),
+    "jsonl-not-object": ("bad.jsonl", _GOOD + '["a list"]\n', "bad.jsonl:2",
+                         "expected a JSON object"),
+    "jsonl-no-title": ("bad.jsonl", _GOOD + json.dumps({"abstract": _ABSTRACT}) + "\n",
+                       "bad.jsonl:2", "no title"),
+    "jsonl-no-abstract": ("bad.jsonl", _GOOD + '\n{"title": "Lonely"}\n', "bad.jsonl:3",
+                          "no abstract"),
+    "csv-no-title-column": ("bad.csv", "name,abstract\nFoo,bar\n", "bad.csv:1",
+                            "no 'title' column"),
+    "csv-extra-field": ("bad.csv", csv_text(PAPERS[:1], ("title", "abstract"))
+                        + 'Two,"abstract",surplus\n', "bad.csv:3", "more fields"),
+    "page-title-without-abstract": ("bad.txt", page_text(PAPERS[:1]) + "Only a title\n\n"
+                                    + page_text(PAPERS[1:2])[len(PAGE_HEADER):],
+                                    "bad.txt:13", "not followed by an abstract"),
+    "page-two-abstracts": ("bad.txt", page_text(PAPERS[:1]) + _ABSTRACT + "\n", "bad.txt:13",
+                           "abstract line without a title"),
+    "page-trailing-title": ("bad.txt", page_text(PAPERS[:1]) + "A last title\n", "bad.txt:13",
+                            "not followed by an abstract"),
+    "page-no-paper": ("bad.txt", "just\nshort\nlines\n", "bad.txt:1", "no paper found"),
+    "empty-page": ("empty.txt", "", "empty.txt", "empty"),
+    "empty-jsonl": ("empty.jsonl", "\n\n", "empty.jsonl", "empty"),
+    "empty-csv": ("empty.csv", "", "empty.csv", "empty"),
+    "missing-path": ("missing.jsonl", None, "missing.jsonl", "no such file"),
+    "unreadable": ("locked.jsonl", _GOOD, "locked.jsonl", "cannot read: Permission denied"),
+}
+
+
+@pytest.fixture(params=sorted(BAD_INPUTS))
+def bad_input(request, tmp_path, monkeypatch):
+    """(path, its "path:line" as the error must name it, message fragment), per kind of bad
+    input. An unreadable file is simulated (permissions do not stop root)."""
+    name, content, where, fragment = BAD_INPUTS[request.param]
+    path = tmp_path / "in" / name
+    path.parent.mkdir()
+    if isinstance(content, str):
+        path.write_text(content, encoding="utf-8")
+    elif content is not None:
+        path.write_bytes(content)
+    if request.param == "unreadable":
+        read_bytes = Path.read_bytes
+
+        def refuse(self: Path) -> bytes:
+            if self.name == name:
+                raise PermissionError(13, "Permission denied", str(self))
+            return read_bytes(self)
+
+        monkeypatch.setattr(Path, "read_bytes", refuse)
+    return path, str(path.parent / where), fragment
+
+
+def run_kg(*args: str | Path) -> Result:
+    """`kg ARGS` in-process; exceptions are kept on the result, not raised."""
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=True)
+
+
+@pytest.fixture
+def kg():
+    return run_kg
+
+
+@pytest.fixture(scope="session")
+def seed_outputs(tmp_path_factory) -> Path:
+    """The three files built once from seeds/ (the lead keeps output/ equal to them)."""
+    out = tmp_path_factory.mktemp("seed-build")
+    result = run_kg("build", SEEDS, "-o", out, "-q")
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    return out
+
+
+@pytest.fixture(scope="session")
+def seed_graph(seed_outputs) -> Path:
+    """graph.ttl of the seeds build (for the query, serve and validate tests)."""
+    return seed_outputs / "graph.ttl"

@@ -1,0 +1,105 @@
+"""The extractor's components on small sentences: what each rule finds, types and flags."""
+
+from __future__ import annotations
+
+import pytest
+
+from kg.extract import build_pipeline, extract
+from kg.extract.components import load_lexicon
+from kg.ingest import Paper
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return build_pipeline()
+
+
+def spans(nlp, text: str, title: bool = False) -> dict[str, tuple[str, bool]]:
+    doc = nlp.make_doc(text)
+    doc.user_data["is_title"] = title
+    doc = nlp(doc)
+    return {s.text: (s.label_, s._.kg.introduced) for s in doc.spans["kg"]}
+
+
+def test_word_merger_keeps_names_whole(nlp):
+    doc = nlp("We fine-tune GPT-3.5-turbo and LLaMA-3-70B on NEVIS'22 (CIFAR-100).")
+    words = [t.text for t in doc]
+    assert {"fine-tune", "GPT-3.5-turbo", "LLaMA-3-70B", "NEVIS'22", "CIFAR-100"} <= set(words)
+    assert "(" in words and ")" in words  # brackets stay separate
+
+
+def test_acronym_definition_pairs_long_and_short_form(nlp):
+    doc = nlp("The Contrastive Language-Image Pre-training (CLIP) model is widely used.")
+    assert [(s.text, lf.text) for s, lf in doc._.acronyms] == [
+        ("CLIP", "Contrastive Language-Image Pre-training")]
+
+
+def test_acronym_with_plural_and_digits(nlp):
+    doc = nlp("Large language models (LLMs) and the Never-Ending VIsual-classification "
+              "Stream (NEVIS'22) are studied.")
+    pairs = {s.text: lf.text for s, lf in doc._.acronyms}
+    assert pairs["LLMs"] == "Large language models"
+    assert pairs["NEVIS'22"] == "Never-Ending VIsual-classification Stream"
+
+
+def test_apposition_types_a_new_name_and_marks_it_introduced(nlp):
+    found = spans(nlp, "In this work, we introduce FooBench, a benchmark for table reasoning.")
+    assert found["FooBench"] == ("Benchmark", True)
+    assert found["table reasoning"][0] == "Task"
+
+
+def test_head_noun_after_name_types_it(nlp):
+    found = spans(nlp, "We report results on the Zorblat dataset and the Quuxify benchmark.")
+    assert found["Zorblat"][0] == "Dataset"
+    assert found["Quuxify"][0] == "Benchmark"
+
+
+def test_model_size_suffix_means_model(nlp):
+    assert spans(nlp, "We compare against Frobnik-13B and prior work.")["Frobnik-13B"][0] == "Model"
+
+
+def test_technical_noun_phrases_use_learned_specificity(nlp):
+    found = spans(nlp, "We combine data augmentation with novel contrastive learning for "
+                       "semantic segmentation.")
+    assert found["data augmentation"][0] == "Method"
+    assert found["contrastive learning"][0] == "Method"  # "novel" is not part of the term
+    assert found["semantic segmentation"][0] == "Task"
+
+
+def test_zero_shot_learning_is_a_task(nlp):
+    assert spans(nlp, "CLIP excels at zero-shot learning.")["zero-shot learning"][0] == "Task"
+
+
+def test_existing_methods_are_not_introduced(nlp):
+    found = spans(nlp, "We propose Blorp, which outperforms BERT on GLUE.")
+    assert found["Blorp"][1] is True
+    assert found["BERT"][1] is False
+    assert found["GLUE"][1] is False
+
+
+def test_descriptive_phrases_and_urls_are_not_entities(nlp):
+    found = spans(nlp, "Our approach achieves strong results; code is at https://github.com/a/b.")
+    assert found == {}
+
+
+def test_title_name_before_colon_is_introduced():
+    paper = Paper(id="p1", title="Zyxel: Fast Retrieval for Long Documents",
+                  abstract="We present Zyxel, a retrieval model that indexes long documents "
+                           "and answers questions about them with high accuracy.")
+    mentions = [m for m in extract([paper]) if m.text == "Zyxel"]
+    assert mentions and all(m.introduced for m in mentions)
+    title = next(m for m in mentions if m.field == "title")
+    assert paper.title[title.start:title.end] == "Zyxel"
+    assert title.sentence.startswith("Zyxel")
+
+
+def test_user_lexicon_extends_and_is_validated(tmp_path, nlp):
+    extra = tmp_path / "mine.tsv"
+    extra.write_text("# my lab's datasets\nZappoCorpus\tDataset\n", encoding="utf-8")
+    custom = build_pipeline(lexicons=[extra])
+    doc = custom("We train on ZappoCorpus.")
+    assert {(s.text, s.label_) for s in doc.spans["kg"]} == {("ZappoCorpus", "Dataset")}
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("ZappoCorpus\tThing\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"bad.tsv:1"):
+        load_lexicon([bad])
