@@ -28,6 +28,11 @@ def name_key(name: str) -> str:
             words[-1] = last[:-3] + "y"
         elif len(last) > 2 and last.endswith("s") and not last.endswith(("ss", "us", "is")):
             words[-1] = last[:-1]
+    if name.count("-") >= 2 and any(c.isdigit() for c in name):
+        # "Llama-3.1-405B-Instruct" and "Llama-3.1-Instruct-405B": same checkpoint
+        parts = re.split(r"-+", s)
+        return "".join([re.sub(r"[^0-9a-z]", "", parts[0]),
+                        *sorted(re.sub(r"[^0-9a-z]", "", p) for p in parts[1:])])
     return "".join(words)
 
 
@@ -76,6 +81,8 @@ def resolve(mentions: Iterable[Mention]) -> list[Entity]:
     groups: dict[str, list[Mention]] = defaultdict(list)
     for m in mentions:
         key = name_key(m.text)
+        if m.refers_to:
+            key = name_key(m.refers_to)
         groups[local.get((m.paper_id, key)) or corpus.get(key) or key].append(m)
     return sorted((_entity(key, ms) for key, ms in groups.items()), key=lambda e: (e.type, e.key))
 

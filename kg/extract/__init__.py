@@ -36,6 +36,7 @@ class Mention:
     weight: float  # how much this mention's type vote counts
     introduced: bool = False
     long_form: str = ""  # for an acronym defined in this paper: its long form
+    refers_to: str = ""  # a bare head ("manipulation") standing for a longer name of the paper
 
 
 def build_pipeline(config_path: Path = CONFIG, lexicons: Iterable[Path] = ()) -> Language:
@@ -44,6 +45,9 @@ def build_pipeline(config_path: Path = CONFIG, lexicons: Iterable[Path] = ()) ->
 
     cfg = spacy.util.load_config(config_path)
     nlp = spacy.load(cfg["base"]["model"], exclude=list(cfg["base"]["exclude"]))
+    # "Thought(CoT)": split brackets glued to a word, so the acronym stands alone
+    infixes = [*nlp.Defaults.infixes, r"(?<=[A-Za-z0-9])[()](?=[A-Za-z])"]
+    nlp.tokenizer.infix_finditer = spacy.util.compile_infix_regex(infixes).finditer
     for name in cfg["pipeline"]["components"]:
         settings = dict(cfg["components"].get(name, {}))
         factory = settings.pop("factory")

@@ -44,6 +44,11 @@ class Evidence:
         self.rules.append(rule)
 
     @property
+    def known(self) -> bool:
+        """A lexicon name (or a version of one) is an existing thing, never introduced."""
+        return any(r.startswith("lexicon") for r in self.rules)
+
+    @property
     def best(self) -> tuple[str, float]:
         type_, weight = max(self.votes.items(), key=lambda kv: (kv[1], -TYPES.index(kv[0])))
         return type_, weight
@@ -103,6 +108,19 @@ def _long_form_start(short: str, words: list[str]) -> int | None:
     return text[:start_char].count(" ")
 
 
+def _capitals_start(short: str, words: list[str]) -> int | None:
+    """Fallback for coined casings: "Recursive IntroSpEction (RISE)" -- the acronym's capitals
+    are exactly the capitals of the long form's words."""
+    letters = [c for c in short if c.isupper()]
+    for w in range(len(words) - 1, -1, -1):
+        caps = [c for word in words[w:] for c in word if c.isupper()]
+        if caps == letters and len(letters) >= 2:
+            return w
+        if len(caps) > len(letters):
+            return None
+    return None
+
+
 @Language.factory("kg_acronyms")
 def make_acronyms(nlp: Language, name: str) -> Acronyms:
     return Acronyms()
@@ -132,7 +150,10 @@ class Acronyms:
                     break
             if not window:
                 continue
-            start = _long_form_start(short.text, [t.text for t in window])
+            words = [t.text for t in window]
+            start = _long_form_start(short.text, words)
+            if start is None:
+                start = _capitals_start(short.text, words)
             if start is None:
                 continue
             first = window[start]
@@ -141,8 +162,56 @@ class Acronyms:
             if first.i >= tok.i or first.text.lower()[0] != short.text.lower()[0]:
                 continue
             pairs.append((doc[short.i:short.i + 1], doc[first.i:tok.i]))
+        pairs.extend(self._colon_definitions(doc))
+        pairs.extend(self._reverse_definitions(doc))
         doc._.acronyms = pairs
         return doc
+
+
+    @staticmethod
+    def _reverse_definitions(doc: Doc) -> list[tuple[Span, Span]]:
+        """"SciRIFF (Scientific Resource for Instruction-Following and Finetuning)"."""
+        pairs = []
+        for tok in doc[1:-2]:
+            short = doc[tok.i - 1]
+            if tok.text != "(" or sum(c.isupper() for c in short.text) < 2 or not (
+                    _SHORT.match(short.text)):
+                continue
+            end = next((t.i for t in doc[tok.i + 1:tok.i + 12] if t.text == ")"), None)
+            words = [t.text for t in doc[tok.i + 1:end]] if end else []
+            if len(words) > 1 and words[0][:1].lower() == short.text[:1].lower() and (
+                    _long_form_start(short.text, words) == 0):
+                pairs.append((doc[short.i:short.i + 1], doc[tok.i + 1:end]))
+        return pairs
+
+    @staticmethod
+    def _colon_definitions(doc: Doc) -> list[tuple[Span, Span]]:
+        """"RISE: Recursive IntroSpEction, an approach ...", "ARTE, dubbed Aligning TeacheR
+        ..." -- the long form follows the acronym."""
+        pairs = []
+        for tok in doc[1:-1]:
+            short = doc[tok.i - 1]
+            if tok.text == "," and tok.i + 2 < len(doc) and doc[tok.i + 1].lower_ in _NAMING:
+                tok = doc[tok.i + 1]  # "ARTE, dubbed Aligning TeacheR with StudenT PreferencEs"
+            elif tok.text != ":":
+                continue
+            if not _SHORT.match(short.text) or not short.text.isupper():
+                continue
+            end = tok.i + 1
+            while end < len(doc) and end - tok.i <= len(short.text) + 3 and not doc[end].is_punct:
+                end += 1
+            words = [t.text for t in doc[tok.i + 1:end]]
+            letters = [c for c in short.text if c.isupper()]
+            fits = [n for n in range(2, len(words) + 1)
+                    if _long_form_start(short.text, words[:n]) == 0 and (
+                        [c for w in words[:n] for c in w if c.isupper()] == letters
+                        or words[n - 1][:1].upper() == letters[-1])]
+            if not fits and end < len(doc) and doc[end].is_punct and len(words) > 1 and (
+                    _long_form_start(short.text, words) == 0):
+                fits = [len(words)]  # the whole phrase up to the comma
+            if fits:
+                pairs.append((doc[short.i:short.i + 1], doc[tok.i + 1:tok.i + 1 + fits[0]]))
+        return pairs
 
 
 # ---------------------------------------------------------------------------- lexicon
@@ -158,7 +227,7 @@ def load_lexicon(paths: list[Path]) -> dict[str, str]:
                 if len(row) < 2 or row[1].strip() not in TYPES:
                     raise ValueError(f"{path}:{no}: expected 'term<TAB>type', type one of "
                                      f"{', '.join(TYPES)}")
-                terms[row[0].strip().lower()] = row[1].strip()
+                terms[row[0].strip()] = row[1].strip()
     return terms
 
 
@@ -213,6 +282,14 @@ def _load_heads() -> dict[str, tuple[str, bool]]:
     return heads
 
 
+def _lines(name: str) -> set[str]:
+    with open(LEXICON_DIR / name, encoding="utf-8") as f:
+        return {line.strip() for line in f if line.strip() and not line.startswith("#")}
+
+
+ORGANISATIONS = _lines("organizations.txt")
+FIELDS = {name.lower() for name in _lines("fields.txt")}
+
 TYPE_NOUNS = {  # head nouns that say what the name before or after them is
     "dataset": "Dataset", "datasets": "Dataset", "corpus": "Dataset", "corpora": "Dataset",
     "benchmark": "Benchmark", "benchmarks": "Benchmark", "suite": "Benchmark",
@@ -228,12 +305,13 @@ TYPE_NOUNS = {  # head nouns that say what the name before or after them is
 }
 _INTRO_VERBS = {"propose", "introduce", "present", "develop", "release", "design", "build",
                 "construct", "create", "contribute", "curate", "collect", "establish", "devise",
-                "offer", "provide"}
+                "describe"}
 _CLIMB = {"dobj", "appos", "conj", "attr", "oprd", "nsubjpass", "npadvmod", "compound", "amod",
           "nmod", "dep", "pobj", "prep", "relcl", "acl"}
 _OF = {"of", "including", "as", "like"}
 _AUTHORS = {"we", "paper", "work", "study", "i"}
-_NAMING = {"dubbed", "named", "called", "termed", "coined"}
+_EARLIER = {"recently", "previously", "existing", "prior", "previous", "earlier"}
+_NAMING = {"dubbed", "named", "called", "termed", "coined", "dub", "coin"}
 
 
 def _intro_stem(word: str) -> str:
@@ -245,18 +323,30 @@ def _intro_stem(word: str) -> str:
     return word
 
 
+_CLAUSE_LINKS = ("conj", "pcomp", "xcomp", "advcl", "prep")
+
+
 def _is_intro_verb(verb: Token) -> bool:
     """"we propose", "this paper introduces", "X is proposed" (no "by" agent)."""
     if _intro_stem(verb.lower_) not in _INTRO_VERBS:
         return False
-    subject = verb.head if verb.dep_ == "conj" else verb
-    return any(c.dep_ == "nsubj" and c.lower_ in _AUTHORS or c.dep_ == "nsubjpass"
-               for c in subject.children) and not any(c.dep_ == "agent" for c in verb.children)
+    if any(c.dep_ == "agent" or c.lower_ in ("have", "has", "had") for c in verb.children):
+        return False  # "X was proposed by ...", "LLMs have been developed": earlier work
+    subject = verb  # "we exploit ... by building X", "we propose ... and introduce X"
+    for _ in range(4):
+        if any(c.dep_ == "nsubj" and c.lower_ in _AUTHORS or c.dep_ == "nsubjpass"
+               for c in subject.children):
+            return True
+        if subject.dep_ not in _CLAUSE_LINKS or subject.head is subject:
+            return False
+        subject = subject.head
+    return False
 
 
 _DATA_CONTEXT = {"trained", "train", "evaluated", "evaluate", "tested", "experiments",
                  "results", "pretrained", "pre-trained", "fine-tuned", "finetuned"}
 _INNER = {"of", "for", "without", "via", "with", "in", "on", "from", "to", "by"}
+_COUNT = re.compile(r"^\d+(\.\d+)?([KkMm]|(-\d+)?[xX])$")  # "3.5K videos", "5-10x": counts
 _MODIFIER_SUFFIX = re.compile(r"-(based|trained|guided|driven|aware|specific|like|style|level)$")
 _VERSION = re.compile(r"^[vV]?\d+(\.\d+)*[A-Za-z]?$|^[vV]\d")
 _SIZE = re.compile(r"^\d+(\.\d+)?[BbMm]$|^\d+x\d+[Bb]$|(-|^)\d+(\.\d+)?[BbMm]$")
@@ -268,7 +358,8 @@ def is_namelike(tok: Token) -> bool:
     """GPT-4, LLaMA, CIFAR-100, MoCoV1&V2, NEVIS'22 -- but not Title-Case "Multi-Modal" or
     a modifier such as "SAMI-trained"."""
     text = tok.text
-    if len(text) < 2 or not any(c.isalpha() for c in text) or _MODIFIER_SUFFIX.search(text):
+    if (len(text) < 2 or not any(c.isalpha() for c in text) or _MODIFIER_SUFFIX.search(text)
+            or _COUNT.match(text)):
         return False
     return any(_NAMELIKE.search(part) for part in text.split("-") if len(part) > 1) or bool(
         re.search(r"[A-Za-z]-?\d|\d-?[A-Za-z]", text))
@@ -322,23 +413,30 @@ class Mentions:
                     and not tok.is_sent_start and tok.is_alpha and not tok.is_stop):
                 i += 1
                 continue
+            if tok.text in ORGANISATIONS:
+                i += 1
+                continue
             lo, hi = i, i + 1
-            while hi < len(doc):
-                if is_namelike(doc[hi]) and any(is_namelike(t) for t in doc[lo:hi]) and not (
-                        _VERSION.match(doc[hi].text)):
+            while hi < len(doc) and not doc[hi - 1].text.endswith("."):
+                if (is_namelike(doc[hi]) and any(is_namelike(t) for t in doc[lo:hi])
+                        and not _VERSION.match(doc[hi].text) and is_namelike(doc[lo])):
                     break  # "OpenAI GPT-4", "SSP ViTs": two names side by side
                 if is_namelike(doc[hi]) or _SIZE.match(doc[hi].text) or (
+                        re.fullmatch(r"\d{1,2}(\.\d)?", doc[hi].text) and doc[hi - 1].is_alpha
+                        and doc[hi - 1].text[:1].isupper()) or (
                         not is_title and is_capitalised(doc[hi]) and not doc[hi].is_stop):
                     hi += 1
                 elif (not is_title and doc[hi].lower_ in _INNER and hi + 1 < len(doc)
-                      and doc[hi + 1].is_title and not is_namelike(doc[hi - 1])):
-                    hi += 2  # "Learning without Forgetting"
+                      and doc[hi + 1].text[:1].isupper() and not is_namelike(doc[lo])):
+                    hi += 2  # a title-case phrase: "Learning without Forgetting"
                 else:
                     break
-            while hi - lo > 1 and doc[hi - 1].lower_ in TYPE_NOUNS and (
-                    hi - lo == 2 or any(is_namelike(t) for t in doc[lo:hi - 1])):
+            while hi - lo > 1 and doc[hi - 1].lower_ in TYPE_NOUNS and any(
+                    is_namelike(t) for t in doc[lo:hi - 1]):
                 hi -= 1  # "Alice Benchmarks" -> "Alice": the type noun is evidence, not name
-            while not is_title and lo > 0:
+            while (not is_title and lo > 0 and doc[lo - 1].text not in ORGANISATIONS
+                   and not _MODIFIER_SUFFIX.search(doc[lo - 1].text)) and not (
+                    is_namelike(doc[lo - 1]) and any(is_namelike(t) for t in doc[lo:hi])):
                 if (is_capitalised(doc[lo - 1]) and not doc[lo - 1].is_sent_start
                         and not doc[lo - 1].is_stop):
                     lo -= 1
@@ -374,6 +472,21 @@ class Mentions:
             i += 1
         return out
 
+    def _task_phrases(self, doc: Doc) -> list[Span]:
+        """"the continuous bandit problem", "the cable routing task": a noun phrase named
+        as a task or problem."""
+        out = []
+        for tok in doc:
+            if tok.lower_ in ("task", "tasks", "problem", "problems") and tok.i > 0:
+                lo = tok.i
+                while lo > 0 and tok.i - lo < 4 and self._modifier(doc[lo - 1]) or (
+                        lo > 0 and doc[lo - 1].pos_ == "NOUN" and doc[lo - 1].dep_ == "compound"
+                        and not doc[lo - 1].is_stop and tok.i - lo < 4):
+                    lo -= 1
+                if lo < tok.i and doc[tok.i - 1].pos_ in ("NOUN", "PROPN"):
+                    out.append(doc[lo:tok.i])
+        return out
+
     def _modifier(self, tok: Token) -> bool:
         """Does this word make a term ("contrastive", "zero-shot") rather than a description
         ("novel", "gigantic")? Learnt specificity first, then the word's shape."""
@@ -388,7 +501,10 @@ class Mentions:
         share = self.specificity.get(text)
         if share is not None:
             return share >= self.min_specificity
-        if "-" in text or tok.pos_ in ("NOUN", "PROPN"):
+        if "-" in text:  # "zero-shot", "model-based"; not "higher-quality", "over-confident"
+            first = self.specificity.get(text.split("-", 1)[0], 1.0)
+            return first >= 0.1
+        if tok.pos_ in ("NOUN", "PROPN"):
             return True
         return tok.tag_ != "VBG" and text.endswith(("ive", "al", "ar", "ary", "ed"))
 
@@ -404,7 +520,9 @@ class Mentions:
                 type_ = "Task"
             ev.vote(type_, 1.5, f"head:{head}")
         nxt = doc[span.end] if span.end < len(doc) else None
-        if nxt is not None and nxt.text.lower() in TYPE_NOUNS:
+        if head in self.heads:
+            pass  # "captioning models" are models for a task: the task stays a task
+        elif nxt is not None and nxt.text.lower() in TYPE_NOUNS:
             ev.vote(TYPE_NOUNS[nxt.text.lower()], 2.0, f"next:{nxt.text.lower()}")
         elif nxt is not None and nxt.text.lower() == "and":  # "X and Y datasets"
             k = span.end + 1
@@ -453,17 +571,25 @@ class Mentions:
         """"dubbed X", "our X", or X inside the object of "we propose / introduce / present"
         (its apposition, conjunct, compound, "of"-phrase or relative clause), or of a passive
         "X is proposed"."""
-        prev = doc[span.start - 1] if span.start > 0 else None
+        k = span.start - 1
+        while k > 0 and doc[k].is_quote:
+            k -= 1  # which we dub "prompt-based learning"
+        prev = doc[k] if k >= 0 else None
         if prev is not None and (prev.lower_ in _NAMING or prev.lower_ == "our"
                                  and is_namelike(span[0])):
             return True
+        head = span.root.head
+        if (span.root.dep_ == "nsubj" and head.lower_ in ("is", "are") and is_namelike(span[0])
+                and any(c.dep_ == "attr" and c.lower_ in TYPE_NOUNS for c in head.children)):
+            return True  # "PSI-KT is a hierarchical generative approach that ..."
         tok, in_clause = span.root, False
         for _ in range(10):
             if tok.pos_ in ("VERB", "AUX") and tok is not span.root:
                 if _is_intro_verb(tok):
                     return True
-                if tok.dep_ not in ("relcl", "acl"):
-                    return False
+                if tok.dep_ not in ("relcl", "acl") or any(
+                        c.lower_ in ("where", "when") for c in tok.children):
+                    return False  # "a task where multi-step inference is ..." sets a scene
                 in_clause = True  # "X, which consists of Y": where the clause attaches is moot
             elif (tok.dep_ == "prep" and tok.lower_ not in _OF and not in_clause
                   or tok.dep_ not in _CLIMB):
@@ -472,6 +598,24 @@ class Mentions:
                 return False
             tok = tok.head
         return False
+
+    @staticmethod
+    def _first_new_name(doc: Doc, spans: list[Span], cands: dict) -> None:
+        """"We argue ... and propose HyperCRL, a method ...": when the parse misses the link,
+        the first new (non-lexicon) name after an authors' "propose"-verb is introduced."""
+        for sent in doc.sents:
+            verb = next((t for t in sent if _intro_stem(t.lower_) in _INTRO_VERBS
+                         and t.pos_ == "VERB" and any(w.lower_ == "we"
+                                                      for w in doc[sent.start:t.i])), None)
+            if verb is None:
+                continue
+            for span in spans:
+                ev = cands[(span.start, span.end)]
+                if span.start > verb.i and span.end <= sent.end and span.start - verb.i <= 6:
+                    if any(is_namelike(t) for t in span) and not ev.known:
+                        ev.introduced = True
+                    if any(is_namelike(t) for t in span):
+                        break
 
     # -- main ------------------------------------------------------------------------
     def __call__(self, doc: Doc) -> Doc:
@@ -486,7 +630,8 @@ class Mentions:
                 span = span[:-1]
             if (not span or not any(c.isalpha() for c in span.text) or len(span.text) < 2
                     or len(span) == 1 and span[0].lower_ in TYPE_NOUNS
-                    or any(t.like_url or t.like_email or "://" in t.text for t in span)):
+                    or any(t.like_url or t.like_email or "://" in t.text for t in span)
+                    or span.text.lower() in FIELDS):
                 return None
             return cands.setdefault((span.start, span.end), Evidence({}, []))
 
@@ -499,7 +644,7 @@ class Mentions:
                 long_forms[(short.start, short.end)] = (long.start, long.end)
         for span in self._names(doc, is_title):
             add(span)
-        colon = next((t.i for t in doc[:7] if t.text == ":"), 0) if is_title else 0
+        colon = next((t.i for t in doc[:7] if t.text in (":", ",")), 0) if is_title else 0
         if colon and doc[0].text[:1].isupper():  # "Alice Benchmarks: Connecting ..."
             end = colon - (colon > 1 and doc[colon - 1].lower_ in TYPE_NOUNS)
             ev = add(doc[0:end])
@@ -507,6 +652,10 @@ class Mentions:
                 ev.vote("Method", 0.3, "title-prefix")
         for span in self._terms(doc):
             add(span)
+        for span in self._task_phrases(doc):
+            ev = add(span)
+            if ev is not None:
+                ev.vote("Task", 1.0, "task-noun")
         if self.lexicon is not None:
             for span in doc.spans.get("kg_lexicon", []):
                 ev = add(span, trim=False)
@@ -518,14 +667,31 @@ class Mentions:
             ev = cands[(span.start, span.end)]
             self._type_evidence(doc, span, ev)
             self._name_vote(span, ev)
-            ev.introduced = "lexicon" not in ev.rules and (
-                ev.introduced or self._introduced(doc, span))
+            new = ev.introduced or self._introduced(doc, span)
+            ev.introduced = new and not ev.known and not (
+                len(span) == 1 and span.text.islower()  # "reasoning": a generic word
+                or any(t.lower_ in _EARLIER for t in doc[max(0, span.start - 3):span.start]))
             if not ev.votes or (ev.rules == ["shape:name"] and len(span) == 1
                                 and not is_namelike(span[0]) and not ev.introduced
                                 and counts[span.text] < 2):
                 continue  # a lone capitalised word with no evidence: "Momentum", "Evaluation"
             span._.kg = ev
-        # an acronym shares the evidence of its long form and vice versa
+        self._first_new_name(doc, spans, cands)
+        # an acronym shares the evidence of its long form and vice versa; "X (Y)" with no
+        # acronym match ("... Replayed Vocabulary (VR-LwF)") still shares "introduced"
+        for span in spans:
+            k = span.end
+            if (k + 2 < len(doc) and doc[k].text == "(" and doc[k + 2].text == ")"
+                    and (k + 1, k + 2) in cands and (k + 1, k + 2) not in long_forms):
+                inner = cands[(k + 1, k + 2)]
+                ev = cands[(span.start, span.end)]
+                inner.introduced = ev.introduced = (inner.introduced or ev.introduced) and not (
+                    inner.known or ev.known)
+        defined = {doc[a:b].text: (a, b) for a, b in reversed(list(long_forms))}
+        for span in spans:
+            first = defined.get(span.text)
+            if first is not None and first != (span.start, span.end):
+                cands[(span.start, span.end)].introduced = False  # "ICL", defined before
         for s_key, l_key in long_forms.items():
             es, el = cands.get(s_key), cands.get(l_key)
             if es is not None and el is not None:
@@ -533,7 +699,8 @@ class Mentions:
                     es.vote(t, w, "acronym-of")
                 for t, w in list(es.votes.items()):
                     el.vote(t, w * 0.5, "long-form-of")
-                es.introduced = el.introduced = es.introduced or el.introduced
+                es.introduced = el.introduced = (es.introduced or el.introduced) and not (
+                    es.known or el.known)
         found = []
         for s in spans:
             ev = s._.kg
@@ -566,12 +733,18 @@ def doc_mentions(paper_id: str, title: Doc, abstract: Doc) -> list[Mention]:
     out = []
     abstract_names = {s.text.lower() for s in abstract.spans.get("kg", [])}
     abstract_text = abstract.text.lower()
-    colon = next((t.i for t in title if t.text == ":"), -1)  # "Name: what it does"
+    colon = next((t.i for t in title[:7] if t.text in (":", ",")), -1)  # "Name: what it does"
     names = abstract_names | {s.text.lower() for s in title.spans.get("kg", [])}
+    seen = Counter(s.text.lower() for doc in (title, abstract) for s in doc.spans.get("kg", []))
+    coined = {s.text.lower() for doc in (title, abstract) for s in doc.spans.get("kg", [])
+              if s._.kg.introduced}
+    longer = _elliptical_heads(seen, coined)
     for fld, doc in (("title", title), ("abstract", abstract)):
         for span in doc.spans.get("kg", []):
             ev: Evidence = span._.kg
-            if ("title-prefix" in ev.rules and span.text.lower() not in abstract_text
+            if seen[span.text.lower()] == 1 and not (ev.acronym_pair or ev.known or ev.introduced):
+                span = _standalone_suffix(span, seen)
+            if ("title-prefix" in ev.rules and span.text not in abstract.text
                     and not any(is_namelike(t) for t in span)):
                 continue  # "Don't Stop Learning: ..." is a slogan, not a name
             if _juxtaposed(span, names):
@@ -580,12 +753,15 @@ def doc_mentions(paper_id: str, title: Doc, abstract: Doc) -> list[Mention]:
             intro = ev.introduced
             if fld == "title" and span.end <= colon and (
                     span.text.lower() in abstract_text or "title-prefix" in ev.rules):
-                intro = True
-            out.append(Mention(paper_id=paper_id, text=span.text, field=fld,
-                               start=span.start_char, end=span.end_char,
+                intro = True  # the title names it: "Orca: ..."
+            text = span.text.rstrip(".")  # "pass@N." kept its full stop as one token
+            out.append(Mention(paper_id=paper_id, text=text, field=fld,
+                               start=span.start_char, end=span.start_char + len(text),
                                sentence=span.sent.text, type=type_,
                                evidence=",".join(dict.fromkeys(ev.rules)) or "shape",
-                               weight=weight, introduced=intro, long_form=ev.long_form))
+                               weight=weight, introduced=intro,
+                               long_form=ev.long_form,
+                               refers_to=longer.get(text.lower(), "") if len(span) == 1 else ""))
     return out
 
 
@@ -593,3 +769,25 @@ def _juxtaposed(span: Span, names: set[str]) -> bool:
     """"SSP ViTs", "CLIP continual learning": two of the paper's names side by side."""
     return any(span[:k].text.lower() in names and span[k:].text.lower() in names
                for k in range(1, len(span)))
+
+
+def _standalone_suffix(span: Span, seen: Counter) -> Span:
+    """"over-confident contrastive learning" once, "contrastive learning" elsewhere in the
+    paper: the modifier describes this use, and the entity is the shorter name."""
+    for k in range(1, len(span)):
+        if seen[span[k:].text.lower()]:
+            return span[k:]
+    return span
+
+
+def _elliptical_heads(seen: Counter, coined: set[str]) -> dict[str, str]:
+    """A bare head word that ends exactly one longer name of the paper stands for it:
+    "robot manipulation ... manipulation" (the head of "knowledge distillation" likewise);
+    not for the paper's own coinage ("question-answering" is not its new dataset)."""
+    ends: dict[str, set[str]] = defaultdict(set)
+    for name in seen.keys() - coined:
+        words = name.split()
+        if len(words) > 1:
+            ends[words[-1]].add(name)
+    return {head: next(iter(names)) for head, names in ends.items()
+            if len(names) == 1 and head in seen}
