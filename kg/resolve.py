@@ -79,19 +79,25 @@ def resolve(mentions: Iterable[Mention]) -> list[Entity]:
     mentions = list(mentions)
     local, corpus = _acronym_links(mentions)
     groups: dict[str, list[Mention]] = defaultdict(list)
+    short: set[Mention] = set()  # acronyms and bare heads: not the full name
     for m in mentions:
-        key = name_key(m.text)
-        if m.refers_to:
-            key = name_key(m.refers_to)
-        groups[local.get((m.paper_id, key)) or corpus.get(key) or key].append(m)
-    return sorted((_entity(key, ms) for key, ms in groups.items()), key=lambda e: (e.type, e.key))
+        key = name_key(m.refers_to or m.text)
+        target = local.get((m.paper_id, key)) or corpus.get(key)
+        if target or m.refers_to:
+            short.add(m)
+        groups[target or key].append(m)
+    return sorted((_entity(key, ms, short) for key, ms in groups.items()),
+                  key=lambda e: (e.type, e.key))
 
 
-def _entity(key: str, mentions: list[Mention]) -> Entity:
+def _entity(key: str, mentions: list[Mention], short: set[Mention]) -> Entity:
+    """Type by weighted vote; label the most frequent full name (not an acronym or a bare
+    head), every surface form an alias."""
     votes: Counter = Counter()
     for m in mentions:
         votes[m.type] += m.weight
     type_ = max(votes, key=lambda t: (votes[t], -TYPES.index(t)))
     surface = Counter(m.text for m in mentions)
-    label = max(surface, key=lambda s: (surface[s], len(s), s))
+    full = Counter(m.text for m in mentions if m not in short) or surface
+    label = max(full, key=lambda s: (full[s], len(s), s))
     return Entity(key=key, type=type_, label=label, aliases=sorted(surface), mentions=mentions)

@@ -103,3 +103,43 @@ def test_user_lexicon_extends_and_is_validated(tmp_path, nlp):
     bad.write_text("ZappoCorpus\tThing\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"bad.tsv:1"):
         load_lexicon([bad])
+
+
+def test_acronym_defined_after_a_colon_or_dubbed(nlp):
+    doc = nlp("In this paper, we develop RISE: Recursive IntroSpEction, an approach for LLMs. "
+              "We propose ARTE, dubbed Aligning TeacheR with StudenT PreferencEs, a framework.")
+    assert {(s.text, lf.text) for s, lf in doc._.acronyms} >= {
+        ("RISE", "Recursive IntroSpEction"),
+        ("ARTE", "Aligning TeacheR with StudenT PreferencEs")}
+
+
+def test_acronym_followed_by_its_long_form(nlp):
+    doc = nlp("We present SciRIFF (Scientific Resource for Instruction-Following and "
+              "Finetuning), a dataset of demonstrations.")
+    assert [(s.text, lf.text) for s, lf in doc._.acronyms] == [
+        ("SciRIFF", "Scientific Resource for Instruction-Following and Finetuning")]
+
+
+def test_organisation_and_count_are_not_part_of_names(nlp):
+    found = spans(nlp, "We compare OpenAI GPT-4 with Google Bard on 3.5K prompts, 5-10x faster.")
+    assert "GPT-4" in found and "Bard" in found
+    assert not {"OpenAI GPT-4", "OpenAI", "Google Bard", "3.5K", "5-10x"} & set(found)
+
+
+def test_earlier_work_is_not_introduced(nlp):
+    found = spans(nlp, "Large models such as Frobnitz-3 have been developed recently. "
+                       "We discuss recently proposed Zorg optimizations.")
+    assert found["Frobnitz-3"][1] is False
+    assert all(not intro for _, intro in found.values())
+
+
+def test_paper_level_rules_merge_variants_of_one_name():
+    paper = Paper(id="p2", title="Robot manipulation with diffusion policies",
+                  abstract="We study robot manipulation from demonstrations. Our policy "
+                           "improves over-confident contrastive learning baselines, and "
+                           "contrastive learning alone fails at manipulation in clutter.")
+    mentions = list(extract([paper]))
+    texts = {m.text for m in mentions}
+    assert "over-confident contrastive learning" not in texts  # shrunk to the paper's name
+    bare = next(m for m in mentions if m.text == "manipulation")
+    assert bare.refers_to.lower() == "robot manipulation"

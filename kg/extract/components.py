@@ -132,9 +132,14 @@ class Acronyms:
     def __call__(self, doc: Doc) -> Doc:
         pairs = []
         for tok in doc[1:-1]:
-            if tok.text != "(" or doc[tok.i + 2].text != ")" if tok.i + 2 < len(doc) else True:
+            if tok.text != "(":
                 continue
-            short = doc[tok.i + 1]
+            k = tok.i + 1
+            while k < len(doc) and doc[k].lower_ in ("aka", "aka.", "a.k.a.", "."):
+                k += 1  # "Generative Pre-trained Transformer 3 (aka. GPT-3)"
+            if k + 1 >= len(doc) or doc[k + 1].text != ")":
+                continue
+            short = doc[k]
             if not _SHORT.match(short.text):
                 continue
             n = len([c for c in short.text if c.isalnum()])
@@ -282,6 +287,9 @@ def _load_heads() -> dict[str, tuple[str, bool]]:
     return heads
 
 
+_HEADS = _load_heads()
+
+
 def _lines(name: str) -> set[str]:
     with open(LEXICON_DIR / name, encoding="utf-8") as f:
         return {line.strip() for line in f if line.strip() and not line.startswith("#")}
@@ -399,7 +407,7 @@ class Mentions:
         self.lexicon = lexicon
         self.max_words = max_term_words
         self.min_specificity = min_specificity
-        self.heads = _load_heads()
+        self.heads = _HEADS
         self.specificity = _load_specificity()
 
     # -- candidates ------------------------------------------------------------------
@@ -728,40 +736,42 @@ class Mentions:
 # ---------------------------------------------------------------------------- records
 
 def doc_mentions(paper_id: str, title: Doc, abstract: Doc) -> list[Mention]:
-    """The mentions of one paper; a title's "Name: subtitle" name is introduced when the
-    abstract uses it too, and acronyms defined in the abstract type the title's uses."""
-    out = []
-    abstract_names = {s.text.lower() for s in abstract.spans.get("kg", [])}
+    """The mentions of one paper, after the paper-level rules: a title's "Name: subtitle"
+    name is introduced, juxtaposed names and slogans are dropped, a once-used modified name
+    shrinks to the paper's plain name, and a bare head stands for the paper's longer name."""
     abstract_text = abstract.text.lower()
     colon = next((t.i for t in title[:7] if t.text in (":", ",")), -1)  # "Name: what it does"
-    names = abstract_names | {s.text.lower() for s in title.spans.get("kg", [])}
-    seen = Counter(s.text.lower() for doc in (title, abstract) for s in doc.spans.get("kg", []))
-    coined = {s.text.lower() for doc in (title, abstract) for s in doc.spans.get("kg", [])
-              if s._.kg.introduced}
-    longer = _elliptical_heads(seen, coined)
-    for fld, doc in (("title", title), ("abstract", abstract)):
-        for span in doc.spans.get("kg", []):
-            ev: Evidence = span._.kg
-            if seen[span.text.lower()] == 1 and not (ev.acronym_pair or ev.known or ev.introduced):
-                span = _standalone_suffix(span, seen)
-            if ("title-prefix" in ev.rules and span.text not in abstract.text
-                    and not any(is_namelike(t) for t in span)):
-                continue  # "Don't Stop Learning: ..." is a slogan, not a name
-            if _juxtaposed(span, names):
-                continue
-            type_, weight = ev.best
-            intro = ev.introduced
-            if fld == "title" and span.end <= colon and (
-                    span.text.lower() in abstract_text or "title-prefix" in ev.rules):
-                intro = True  # the title names it: "Orca: ..."
-            text = span.text.rstrip(".")  # "pass@N." kept its full stop as one token
-            out.append(Mention(paper_id=paper_id, text=text, field=fld,
-                               start=span.start_char, end=span.start_char + len(text),
-                               sentence=span.sent.text, type=type_,
-                               evidence=",".join(dict.fromkeys(ev.rules)) or "shape",
-                               weight=weight, introduced=intro,
-                               long_form=ev.long_form,
-                               refers_to=longer.get(text.lower(), "") if len(span) == 1 else ""))
+    spans = [(fld, s) for fld, doc in (("title", title), ("abstract", abstract))
+             for s in doc.spans.get("kg", [])]
+    names = {s.text.lower() for _, s in spans}
+    seen = Counter(s.text.lower() for _, s in spans)
+    coined = {s.text.lower() for _, s in spans if s._.kg.introduced}
+    kept: list[tuple[str, Span, Evidence]] = []
+    for fld, span in spans:
+        ev: Evidence = span._.kg
+        if seen[span.text.lower()] == 1 and not (ev.acronym_pair or ev.known):
+            shorter = _standalone_part(span, seen)
+            if not ev.introduced or shorter.text.lower() in coined:
+                span = shorter
+        if ("title-prefix" in ev.rules and span.text not in abstract.text
+                and not any(is_namelike(t) for t in span)):
+            continue  # "Don't Stop Learning: ..." is a slogan, not a name
+        if not _juxtaposed(span, names):
+            kept.append((fld, span, ev))
+    final = Counter(span.text.lower() for _, span, _ in kept)
+    longer = _elliptical_heads(final, {s.text.lower() for _, s, ev in kept if ev.introduced})
+    out = []
+    for fld, span, ev in kept:
+        type_, weight = ev.best
+        intro = ev.introduced or fld == "title" and span.end <= colon and (
+            span.text.lower() in abstract_text or "title-prefix" in ev.rules)  # "Orca: ..."
+        text = span.text.rstrip(".")  # "pass@N." kept its full stop as one token
+        bare = len(span) == 1 and type_ != "Metric"
+        out.append(Mention(paper_id=paper_id, text=text, field=fld, start=span.start_char,
+                           end=span.start_char + len(text), sentence=span.sent.text,
+                           type=type_, evidence=",".join(dict.fromkeys(ev.rules)) or "shape",
+                           weight=weight, introduced=intro, long_form=ev.long_form,
+                           refers_to=longer.get(text.lower(), "") if bare else ""))
     return out
 
 
@@ -771,12 +781,16 @@ def _juxtaposed(span: Span, names: set[str]) -> bool:
                for k in range(1, len(span)))
 
 
-def _standalone_suffix(span: Span, seen: Counter) -> Span:
+def _standalone_part(span: Span, seen: Counter) -> Span:
     """"over-confident contrastive learning" once, "contrastive learning" elsewhere in the
-    paper: the modifier describes this use, and the entity is the shorter name."""
+    paper: the modifier describes this use, and the entity is the shorter name; likewise
+    "pass@N accuracy" once beside "pass@N" (a name and a bare head word)."""
     for k in range(1, len(span)):
         if seen[span[k:].text.lower()]:
             return span[k:]
+    if len(span) > 1 and seen[span[:-1].text.lower()] and is_namelike(span[0]) and (
+            term_head(span[-1]) in _HEADS or span[-1].lower_ in TYPE_NOUNS):
+        return span[:-1]
     return span
 
 
