@@ -53,7 +53,8 @@ def build_pipeline(config_path: Path = CONFIG, lexicons: Iterable[Path] = ()) ->
         factory = settings.pop("factory")
         if name == "kg_lexicon":
             settings["extra"] = [str(p) for p in lexicons]
-        nlp.add_pipe(factory, name=name, before=settings.pop("before", None), config=settings)
+        nlp.add_pipe(factory, name=name, before=settings.pop("before", None),
+                     after=settings.pop("after", None), config=settings)
     return nlp
 
 
