@@ -1,0 +1,258 @@
+"""The HTML explorer's pure parts: escaping, the top-N cut, neighbourhoods, `kg view`."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+
+import networkx as nx
+import pytest
+from conftest import run_kg
+
+from kg.export.html import (
+    DEFAULT_MAX_NODES,
+    _evidence,
+    drawn_edges,
+    drawn_nodes,
+    find_entities,
+    leaf_anchors,
+    neighbourhood,
+    page_data,
+    paper_link,
+    safe_url,
+    script_json,
+    to_html,
+)
+from kg.graph import cooccurrence, to_json
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def add_paper(g: nx.DiGraph, pid: str, title: str, abstract: str, mentions: dict[str, str],
+              url: str = "", arxiv: str = "") -> None:
+    """A paper node and its `mentions` (entity node -> the text of the mention)."""
+    node = f"paper/{pid}"
+    g.add_node(node, kind="paper", label=title, abstract=abstract, url=url, arxiv=arxiv,
+               date="2024-01-01", authors=["A. Author"], paper_id=pid)
+    for entity, text in mentions.items():
+        start = abstract.index(text)
+        sentence = next(s for s in abstract.split(". ") if text in s)
+        g.add_edge(node, entity, relation="mentions", evidence=[{
+            "field": "abstract", "start": start, "end": start + len(text), "text": text,
+            "sentence": sentence, "rule": "test"}])
+
+
+def small_graph() -> nx.DiGraph:
+    """Three papers around BERT, ImageNet, GLUE and ResNet, shaped like `build_graph`'s."""
+    g = nx.DiGraph()
+    for node, etype, label, aliases in [
+            ("model/bert", "Model", "BERT", ["BERT", "bert"]),
+            ("dataset/imagenet", "Dataset", "ImageNet", ["ImageNet", "ImageNet-1k"]),
+            ("benchmark/glue", "Benchmark", "GLUE", ["GLUE"]),
+            ("model/resnet", "Model", "ResNet", ["ResNet", "ResNets"])]:
+        g.add_node(node, kind="entity", type=etype, label=label, aliases=aliases, papers=0)
+    add_paper(g, "p1", XSS, "We fine-tune BERT on ImageNet. It works.",
+              {"model/bert": "BERT", "dataset/imagenet": "ImageNet"}, url="javascript:alert(1)")
+    add_paper(g, "p2", "GLUE & more", "BERT does well on GLUE. Nothing else.",
+              {"model/bert": "BERT", "benchmark/glue": "GLUE"}, arxiv="2401.00002")
+    add_paper(g, "p3", "Residual nets", "ResNet on ImageNet. ResNet is deep.",
+              {"model/resnet": "ResNet", "dataset/imagenet": "ImageNet"},
+              url="https://example.org/p3")
+    for node in [n for n, k in g.nodes(data="kind") if k == "entity"]:
+        g.nodes[node]["papers"] = g.in_degree(node)
+    for (a, b), w in sorted(cooccurrence(g).items()):
+        g.add_edge(a, b, relation="co_occurs", weight=w)
+    return g
+
+
+def script_blocks(html: str) -> dict[str, str]:
+    """id (or "inline-N") -> the text of each <script> element of the page, in order."""
+    blocks, at = {}, 0
+    opening = re.compile(r'<script(?: type="application/json" id="([^"]+)")?>')
+    while m := opening.search(html, at):
+        at = html.index("</script>", m.end())
+        blocks[m.group(1) or f"inline-{len(blocks)}"] = html[m.end():at]
+    return blocks
+
+
+def test_script_json_cannot_close_the_script_or_open_markup():
+    value = {"t": "</script><script>alert(1)</script><!-- & \u2028 >"}
+    text = script_json(value)
+    assert not set("<>&") & set(text)
+    assert "\u2028" not in text
+    assert json.loads(text) == value
+
+
+def test_input_strings_reach_the_page_only_as_escaped_json():
+    html = to_html(small_graph())
+    assert XSS not in html and "<img" not in html
+    assert "javascript:" not in script_blocks(html)["kg-data"]  # the p1 url is no link
+    data = json.loads(script_blocks(html)["kg-data"])
+    assert data["papers"]["paper/p1"]["l"] == XSS
+    assert data["papers"]["paper/p2"]["l"] == "GLUE & more"
+    nodes = json.loads(script_blocks(html)["kg-nodes"])
+    assert {n["id"]: n["title"] for n in nodes}["paper/p1"] == f"Paper: {XSS}"  # plain text
+
+
+def test_page_loads_nothing_and_its_csp_allows_exactly_its_scripts():
+    html = to_html(small_graph())
+    markup = re.sub(r"(<script[^>]*>).*?</script>", r"\1</script>", html, flags=re.S)
+    assert not re.search(r"<(?:link|img|iframe|object|embed)\b|\s(?:src|href)=", markup, re.I)
+    csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', html).group(1)
+    assert "default-src 'none'" in csp and "connect-src 'none'" in csp
+    inline = [s for k, s in script_blocks(html).items() if k.startswith("inline-")]
+    assert len(inline) == 2  # vis-network, then the explorer
+    for script in inline:
+        digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in csp
+    assert "vis-network" in html and "Apache-2.0" in html  # the inlined library and licence
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("https://arxiv.org/abs/2401.00001", "https://arxiv.org/abs/2401.00001"),
+    ("http://example.org/x", "http://example.org/x"),
+    ("javascript:alert(1)", ""), ("JaVaScRiPt:alert(1)", ""), ("data:text/html,x", ""),
+    ("//evil.example/x", ""), ("", ""),
+])
+def test_safe_url(url, expected):
+    assert safe_url(url) == expected
+
+
+def test_paper_link_falls_back_to_arxiv():
+    assert paper_link({"url": "", "arxiv": "2401.00002"}) == "https://arxiv.org/abs/2401.00002"
+    assert paper_link({"url": "javascript:x", "arxiv": ""}) == ""
+    assert paper_link({"url": "https://a.org/p", "arxiv": "2401.00002"}) == "https://a.org/p"
+
+
+def test_small_graph_is_drawn_whole_without_co_occurrence_lines():
+    g = small_graph()
+    drawn, note = drawn_nodes(g)
+    assert sorted(drawn) == sorted(g.nodes) and note == ""
+    lines = drawn_edges(g, drawn)
+    assert {rel for *_, rel, _ in lines} == {"mentions"}
+    assert len(lines) == sum(1 for *_, r in g.edges(data="relation") if r != "co_occurs")
+
+
+def test_big_graph_is_cut_to_the_top_entities_and_says_so():
+    g = small_graph()
+    drawn, note = drawn_nodes(g, max_nodes=2)
+    assert drawn == ["model/bert", "dataset/imagenet"]  # 2 papers each, then by label
+    assert "showing the 2 of 4 entities" in note and "3 papers" in note
+    assert "kg view" in note
+    lines = drawn_edges(g, drawn)
+    assert lines == [("dataset/imagenet", "model/bert", "co_occurs", 1)]
+    kept, _ = drawn_nodes(g, max_nodes=2, keep="benchmark/glue")
+    assert "benchmark/glue" in kept and len(kept) == 2
+    html = to_html(g, max_nodes=2)
+    assert len(json.loads(script_blocks(html)["kg-nodes"])) == 2
+    data = json.loads(script_blocks(html)["kg-data"])
+    assert data["note"] == note and len(data["papers"]) == 3  # all papers stay in the panel
+
+
+def test_default_cut_is_a_few_thousand_nodes():
+    assert 1000 <= DEFAULT_MAX_NODES <= 5000
+
+
+def test_neighbourhood_by_shared_paper_steps():
+    g = small_graph()
+    assert set(neighbourhood(g, "model/bert", 0)) == {"model/bert"}
+    assert set(neighbourhood(g, "model/bert", 1)) == {
+        "model/bert", "paper/p1", "paper/p2", "dataset/imagenet", "benchmark/glue"}
+    assert set(neighbourhood(g, "model/bert", 2)) == set(g.nodes)
+    sub = neighbourhood(g, "model/bert", 1)
+    assert sub.edges["dataset/imagenet", "model/bert"]["relation"] == "co_occurs"
+    assert set(neighbourhood(g, "paper/p3", 0)) == {"paper/p3", "model/resnet",
+                                                    "dataset/imagenet"}
+    with pytest.raises(KeyError):
+        neighbourhood(g, "model/nope")
+
+
+def test_find_entities_by_label_or_alias_any_case():
+    g = small_graph()
+    assert find_entities(g, "bert") == ["model/bert"]
+    assert find_entities(g, " imagenet-1K ") == ["dataset/imagenet"]
+    assert find_entities(g, "resnets") == ["model/resnet"]
+    assert find_entities(g, "nothing") == []
+    g.add_node("method/bert", kind="entity", type="Method", label="Bert-style", aliases=["BERT"],
+               papers=9)
+    assert find_entities(g, "BERT") == ["model/bert", "method/bert"]  # label match first
+
+
+def test_evidence_as_offsets_or_fallback():
+    text = "A b. We use X here. We use X here. End."
+    second = text.rindex("X")
+    ev = {"field": "abstract", "start": second, "end": second + 1, "text": "X",
+          "sentence": "We use X here."}
+    field, start, end, s0, s1 = _evidence(text, ev)
+    assert text[s0:s1] == "We use X here." and s0 <= start < end <= s1
+    assert s0 == text.rindex("We use")  # the sentence that holds this mention
+    assert _evidence(text, {**ev, "start": 0, "end": 1}) == ["abstract", "We use X here.", "X"]
+    assert _evidence(text, {**ev, "sentence": "Not in the text."}) == [
+        "abstract", "Not in the text.", "X"]
+
+
+def test_page_data_links_carry_the_evidence():
+    g = small_graph()
+    data = page_data(g, list(g.nodes))
+    assert data["entities"]["model/bert"] == {"l": "BERT", "t": "Model", "a": ["bert"], "n": 2}
+    links = {(p, e): (rel, evs) for p, e, rel, evs in data["links"]}
+    rel, [ev] = links["paper/p1", "dataset/imagenet"]
+    abstract = data["papers"]["paper/p1"]["a"]
+    assert rel == "mentions" and abstract[ev[1]:ev[2]] == "ImageNet"
+    assert abstract[ev[3]:ev[4]] == "We fine-tune BERT on ImageNet"
+    assert data["papers"]["paper/p1"]["u"] == ""
+    assert data["papers"]["paper/p2"]["u"] == "https://arxiv.org/abs/2401.00002"
+
+
+def test_leaves_hang_from_their_only_neighbour():
+    lines = [("p1", "a"), ("p1", "b"), ("p2", "b"), ("p2", "c"), ("p3", "d")]
+    anchors = leaf_anchors(["p1", "p2", "p3", "a", "b", "c", "d", "e"], lines)
+    assert anchors == {"a": "p1", "c": "p2", "p3": "d"}  # p3-d: the larger id hangs
+
+
+@pytest.fixture
+def graph_json(tmp_path):
+    path = tmp_path / "graph.json"
+    path.write_text(json.dumps(to_json(small_graph())), encoding="utf-8")
+    return path
+
+
+def test_kg_view_writes_the_neighbourhood_page(graph_json, tmp_path):
+    out = tmp_path / "bert.html"
+    result = run_kg("view", "bert", "--graph", graph_json, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "2 papers" in result.output and str(out) in result.output
+    blocks = script_blocks(out.read_text(encoding="utf-8"))
+    data = json.loads(blocks["kg-data"])
+    assert data["focus"] == "model/bert" and "radius 1" in data["title"]
+    assert {n["id"] for n in json.loads(blocks["kg-nodes"])} == {
+        "model/bert", "paper/p1", "paper/p2", "dataset/imagenet", "benchmark/glue"}
+    result = run_kg("view", "ImageNet-1k", "--graph", graph_json, "-o", out, "--radius", "2")
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(script_blocks(out.read_text(encoding="utf-8"))["kg-nodes"])) == 7
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["view", "nonesuch"], "no entity named 'nonesuch'"),
+    (["view", "bertt"], "did you mean: bert"),
+    (["view", "bert", "--radius", "-1"], "-1 is not in the range"),
+])
+def test_kg_view_errors_are_one_line(graph_json, args, message):
+    result = run_kg(*args, "--graph", graph_json)
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_kg_view_reports_a_missing_or_bad_graph(tmp_path):
+    result = run_kg("view", "bert", "--graph", tmp_path / "missing.json")
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1].endswith("missing.json: no such file "
+                                                           "(make it with: kg build)")
+    bad = tmp_path / "bad.json"
+    bad.write_text("[1, 2]", encoding="utf-8")
+    result = run_kg("view", "bert", "--graph", bad)
+    assert result.exit_code == 1 and "not a graph.json" in result.output
+    assert len(result.output.strip().splitlines()) == 1
