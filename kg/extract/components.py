@@ -305,13 +305,15 @@ class Lexicon:
         return doc
 
     def family(self, word: str) -> str | None:
-        """The type of a versioned name's family: "LLaMA-3-70B" -> llama, "CIFAR-100" -> cifar."""
+        """The type of a variant's family: "LLaMA-3-70B" -> llama, "CIFAR-100" -> cifar,
+        "MMLU-STEM" -> mmlu, "T5-XXL" -> t5."""
         m = re.match(r"([A-Za-z]+(?:-[A-Za-z]+)*?)[-_ ]?v?\d", word)
-        fam = m.group(1).lower() if m else ""
-        while fam:
-            if fam in self.terms:
-                return self.terms[fam]
-            fam = fam.rsplit("-", 1)[0] if "-" in fam else ""
+        for fam in (m.group(1) if m else "", word.split("-")[0] if "-" in word else ""):
+            fam = fam.lower()
+            while fam:
+                if fam in self.terms:
+                    return self.terms[fam]
+                fam = fam.rsplit("-", 1)[0] if "-" in fam else ""
         return None
 
 
@@ -393,6 +395,11 @@ def _is_intro_verb(verb: Token) -> bool:
 _DATA_CONTEXT = {"trained", "train", "evaluated", "evaluate", "tested", "experiments",
                  "results", "pretrained", "pre-trained", "fine-tuned", "finetuned"}
 _INNER = {"of", "for", "without", "via", "with", "in", "on", "from", "to", "by"}
+_NAME_SUFFIXES = (  # how coined names end: "JailbreakBench", "AGIEval", "MechGPT", "ResNet18"
+    ("Benchmark", re.compile(r"[a-z0-9](Bench|Eval|Arena|Gym|Suite)$|-?Bench$")),
+    ("Dataset", re.compile(r"\w\wQA$|[a-z0-9](Set|Corpus|Data|Bank)$")),
+    ("Model", re.compile(r"[a-z0-9](GPT|BERT|Net|LM|LLM|Former|former)(-?\d[\w.-]*)?$")),
+)
 _COUNT = re.compile(r"^\d+(\.\d+)?([KkMm]|(-\d+)?[xX])$")  # "3.5K videos", "5-10x": counts
 _MODIFIER_SUFFIX = re.compile(r"-(based|trained|guided|driven|aware|specific|like|style|level)$")
 _VERSION = re.compile(r"^[vV]?\d+(\.\d+)*[A-Za-z]?$|^[vV]\d")
@@ -607,12 +614,15 @@ class Mentions:
             ev.vote("Model", 2.0, "shape:size")
 
     def _name_vote(self, span: Span, ev: Evidence) -> None:
-        if self.lexicon is not None:
-            fam = self.lexicon.family(span.text)
-            if fam:
-                ev.vote(fam, 2.5, "lexicon:family")
+        fam = self.lexicon.family(span.text) if self.lexicon is not None else None
+        if fam:
+            ev.vote(fam, 2.5, "lexicon:family")
         if any(is_namelike(t) or t.pos_ == "PROPN" for t in span):
             ev.vote("Method", 0.3, "shape:name")
+            for type_, suffix in _NAME_SUFFIXES if not fam else ():
+                if suffix.search(span[-1].text):
+                    ev.vote(type_, 0.8, f"suffix:{type_.lower()}")
+                    break
 
     def _introduced(self, doc: Doc, span: Span) -> bool:
         """"dubbed X", "our X", or X inside the object of "we propose / introduce / present"
@@ -724,6 +734,7 @@ class Mentions:
                 continue  # a lone capitalised word with no evidence: "Momentum", "Evaluation"
             span._.kg = ev
         self._first_new_name(doc, spans, cands)
+        _share_list_types(doc, spans, cands)
         # an acronym shares the evidence of its long form and vice versa; "X (Y)" with no
         # acronym match ("... Replayed Vocabulary (VR-LwF)") still shares "introduced"
         for span in spans:
@@ -770,6 +781,38 @@ class Mentions:
             taken.update(range(start, end))
             keep.append(doc[start:end])
         return sorted(keep, key=lambda s: s.start)
+
+
+def _share_list_types(doc: Doc, spans: list[Span], cands: dict) -> None:
+    """"on CIFAR-100, PersonX and VehicleX": names listed together are of one kind, so a
+    name with no evidence of its own takes the type its typed neighbours agree on."""
+    groups: list[list[Span]] = []
+    for span in spans:
+        prev = groups[-1][-1] if groups else None
+        glue = doc[prev.end:span.start] if prev is not None else None
+        if (prev is not None and len(glue) <= 2 and all(t.text in (",", "and", "or", "&")
+                                                        for t in glue)
+                and prev.sent.start == span.sent.start):
+            groups[-1].append(span)
+        else:
+            groups.append([span])
+    for group in groups:
+        if len(group) < 2:
+            continue
+        typed = Counter(cands[(s.start, s.end)].best[0] for s in group
+                        if not _weak(cands[(s.start, s.end)]))
+        if not typed:
+            continue
+        type_, n = typed.most_common(1)[0]
+        for span in group:
+            ev = cands[(span.start, span.end)]
+            if _weak(ev) and any(is_namelike(t) for t in span):
+                ev.vote(type_, 1.0, "list-of")
+
+
+def _weak(ev: Evidence) -> bool:
+    """Only a name's shape says what it is."""
+    return all(r.startswith(("shape:", "title-prefix")) for r in ev.rules)
 
 
 # ---------------------------------------------------------------------------- records
