@@ -25,9 +25,10 @@ def cli() -> None:
     metrics that a list of machine-learning papers mention.
 
     \b
-    Typical use:
+    Examples:
       kg build seeds/ -o output/     # graph.ttl, graph.json, graph.html
       kg stats output/graph.ttl      # what is in it
+      kg view CLIP -o clip.html      # one entity's neighbourhood as an explorer page
     """
 
 
@@ -100,6 +101,275 @@ def stats(graph: Path, top: int) -> None:
     click.echo("most connected (papers mentioning):")
     for r in rows:
         click.echo(f"  {r['n']:>4}  {r['label']} ({str(r['type']).rsplit('#', 1)[1]})")
+
+
+@cli.command("eval", epilog="""
+\b
+Examples:
+  kg eval gold.jsonl --papers papers.jsonl
+  kg eval ../shared/eval/dev_gold.jsonl --papers ../shared/eval/dev_papers.jsonl --top 25
+""")
+@click.argument("gold", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--papers", "papers_path", required=True, type=click.Path(dir_okay=False,
+              path_type=Path), help="The annotated papers (any input format, with ids).")
+@click.option("--lexicon", "lexicons", multiple=True, type=click.Path(exists=True, dir_okay=False,
+              path_type=Path), help="Extra lexicon TSV, as for build; repeatable.")
+@click.option("--top", default=15, show_default=True, help="How many misses to list.")
+def evaluate_cmd(gold: Path, papers_path: Path, lexicons: tuple[Path, ...], top: int) -> None:
+    """Extract from annotated PAPERS and compare with GOLD (one JSON object per paper:
+    id, entities with name, aliases, type, introduced, optional): precision, recall and F1,
+    per-type recall, and the top misses."""
+    from kg.build import build_graph_from_papers
+    from kg.evaluate import evaluate, format_report, load_gold
+
+    try:
+        gold_rows = load_gold(gold)
+        papers = read_papers([papers_path])
+        g = build_graph_from_papers(papers, list(lexicons))
+    except (InputError, OSError, ValueError) as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(format_report(evaluate(g, gold_rows), top))
+
+
+# kg.query's result formats (not imported here, to keep `kg --help` quick; a test checks them)
+QUERY_FORMATS = ["table", "json", "xml", "csv", "tsv", "turtle", "ntriples", "rdfxml"]
+
+
+@cli.command(epilog="""
+\b
+Examples:
+  kg query 'SELECT ?label WHERE { ?b a kg:Benchmark ; rdfs:label ?label }'
+  kg query -f question.rq --format csv > answers.csv
+  kg query 'ASK { ?p kg:introduces ?e }'
+  kg query 'DESCRIBE ?e WHERE { ?e rdfs:label "GPT-4" }'
+  kg query --list-examples
+  kg query --example papers-mentioning --bind entity=LLaMA
+  kg query --example top-entities --graph other/graph.ttl --format json
+  kg query --example co-occurring --show > co-occurring.rq
+""")
+@click.argument("text", metavar="[QUERY]", required=False)
+@click.option("-f", "--file", "query_file", type=click.File("r", encoding="utf-8"),
+              help="Read the query from a file ('-': standard input).")
+@click.option("-e", "--example", "example_name", metavar="NAME",
+              help="Run a worked example (see --list-examples).")
+@click.option("--list-examples", is_flag=True, help="List the worked examples.")
+@click.option("-b", "--bind", "bindings", multiple=True, metavar="NAME=VALUE",
+              help="Set the query's 'VALUES ?NAME { … }' to VALUE: text, a number, <IRI> or "
+                   "prefix:name; repeatable.")
+@click.option("--show", is_flag=True,
+              help="Print the query, with its prefixes, instead of running it.")
+@click.option("-g", "--graph", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("output/graph.ttl"), show_default=True, help="The graph to query.")
+@click.option("--format", "fmt", type=click.Choice(QUERY_FORMATS), default="table",
+              show_default=True, help="table: aligned, for reading (Turtle for a graph); json, "
+              "xml, csv, tsv: W3C SPARQL results; turtle, ntriples, rdfxml: for CONSTRUCT and "
+              "DESCRIBE.")
+@click.option("--limit", type=click.IntRange(min=0), help="Output at most this many rows.")
+def query(text: str | None, query_file, example_name: str | None, list_examples: bool,
+          bindings: tuple[str, ...], show: bool, graph: Path, fmt: str,
+          limit: int | None) -> None:
+    """Ask an exported graph a SPARQL question: SELECT, ASK, CONSTRUCT or DESCRIBE. The
+    prefixes kg, rdf, rdfs, skos, dcterms, owl, xsd, schema and prov are predeclared."""
+    import io
+
+    from kg import query as q
+
+    try:
+        if list_examples:
+            click.echo(_list_examples(q.examples()))
+            return
+        given = [s for s in (text, query_file, example_name) if s is not None]
+        if len(given) != 1:
+            raise click.UsageError("give one query: QUERY, -f FILE or --example NAME")
+        sparql = (text if text is not None else query_file.read() if query_file
+                  else q.example(example_name).text)
+        for b in bindings:
+            name, sep, value = b.partition("=")
+            if not sep or not name.strip("?"):
+                raise click.BadParameter(f"{b!r} is not NAME=VALUE", param_hint="--bind")
+            sparql = q.bind(sparql, name.strip("?"), value)
+        if show:
+            click.echo(q.PROLOGUE + "\n" + sparql.rstrip("\n"))
+            return
+        result = q.execute(q.open_store(graph), sparql)
+        if fmt == "table" and result.kind != "graph":
+            out = io.StringIO()
+            q.table(result, out, max_rows=limit)
+            click.echo(out.getvalue(), nl=False)
+        else:
+            stdout = click.get_binary_stream("stdout")
+            q.serialize(result, "turtle" if fmt == "table" else fmt, stdout, limit)
+            stdout.flush()
+    except q.QueryError as e:
+        raise click.ClickException(str(e)) from None
+
+
+def _list_examples(examples: dict) -> str:
+    width = max(len(name) for name in examples) + 2
+    lines = []
+    for ex in examples.values():
+        lines.append(f"{ex.name:<{width}}{ex.description}")
+        params = " ".join(f"--bind {k}={v}" for k, v in ex.params.items() if " " not in v)
+        if params:
+            lines.append(" " * width + params)
+    return "\n".join(lines + ["", "Run one: kg query --example NAME [--bind NAME=VALUE]; "
+                                  "its SPARQL: kg query --example NAME --show"])
+
+
+@cli.command(epilog="""
+\b
+Examples:
+  kg serve                          # output/graph.ttl at http://127.0.0.1:7878/sparql
+  kg serve other/graph.ttl --port 8000 --timeout 30 --max-rows 50000
+  kg serve --cors                   # for a browser client such as YASGUI
+  curl -H 'Accept: text/csv' --data-urlencode \\
+       'query=SELECT ?label WHERE { ?e a kg:Task ; rdfs:label ?label }' \\
+       http://127.0.0.1:7878/sparql
+""")
+@click.argument("graph", type=click.Path(dir_okay=False, path_type=Path),
+                default=Path("output/graph.ttl"))
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; the default lets only this machine in.")
+@click.option("-p", "--port", default=7878, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on (0: any free one).")
+@click.option("--timeout", default=10.0, show_default=True,
+              type=click.FloatRange(min=0, min_open=True),
+              help="Seconds a query may run; past that it is stopped (503).")
+@click.option("--max-rows", default=10_000, show_default=True, type=click.IntRange(min=1),
+              help="Rows (or triples) a result is cut to; a cut result carries the header "
+                   "X-SPARQL-MaxRows.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1),
+              help="How many queries run at the same time.")
+@click.option("--cors", is_flag=True,
+              help="Let web pages of any site query it (for a browser client such as YASGUI).")
+@click.option("-q", "--quiet", is_flag=True, help="No log line per request.")
+def serve(graph: Path, host: str, port: int, timeout: float, max_rows: int, workers: int,
+          cors: bool, quiet: bool) -> None:
+    """A read-only SPARQL 1.1 Protocol endpoint over GRAPH: GET and POST at /sparql, results
+    in JSON, XML, CSV, TSV (or Turtle, N-Triples, RDF/XML for graphs) by the Accept header.
+    Updates are refused; prefixes are predeclared as for `kg query`."""
+    import signal
+
+    from kg.query import QueryError
+    from kg.serve import Endpoint
+
+    if not graph.is_file():
+        raise click.ClickException(f"{graph}: no such file")
+    try:
+        endpoint = Endpoint(graph, host, port, timeout, max_rows, workers, log=not quiet,
+                            cors=cors)
+    except QueryError as e:
+        raise click.ClickException(str(e)) from None
+    except OSError as e:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"warning: listening on {host}: other machines can query the graph", err=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    click.echo(f"SPARQL endpoint {endpoint.url}: {endpoint.triples} triples of {graph}, "
+               f"read-only, {timeout:g} s and {max_rows} rows a query (Ctrl-C stops it)", err=True)
+    try:
+        endpoint.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        endpoint.close()
+
+
+@cli.command("validate", epilog="""
+\b
+Examples:
+  kg validate output/graph.ttl
+  kg validate other/graph.ttl --shapes my-shapes.ttl --max-lines 200
+""")
+@click.argument("graph", type=click.Path(dir_okay=False, path_type=Path),
+                default=Path("output/graph.ttl"))
+@click.option("--shapes", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="SHACL shapes to check against [default: paperkg's ontology/shapes.ttl].")
+@click.option("--max-lines", default=50, show_default=True, type=click.IntRange(min=0),
+              help="How many violations to list.")
+def validate_cmd(graph: Path, shapes: Path | None, max_lines: int) -> None:
+    """Check GRAPH against the SHACL shapes of a valid export (one title per paper; one label
+    and one of the six types per entity; introduces implies mentions; mentions whose offsets
+    hold their text...). Lists the violations and exits 1 if there are any."""
+    from kg.validate import SHAPES, ValidationError, validate
+
+    shapes = shapes or SHAPES
+    try:
+        report = validate(graph, shapes)
+    except ValidationError as e:
+        raise click.ClickException(str(e)) from None
+    c = report.counts
+    if report.conforms:
+        click.echo(f"{graph}: valid ({c['papers']} papers, {c['entities']} entities, "
+                   f"{c['mentions']} mentions)")
+        return
+    for v in report.violations[:max_lines]:
+        click.echo(v.line())
+    if len(report.violations) > max_lines:
+        click.echo(f"... and {len(report.violations) - max_lines} more")
+    raise click.ClickException(f"{graph} does not conform to {shapes}: "
+                               f"{len(report.violations)} violations")
+
+
+@cli.command(epilog="""
+\b
+Examples:
+  kg view CLIP -o clip.html                 # CLIP, its papers and what they mention
+  kg view "ImageNet" --radius 2 -o imagenet.html
+  kg view bert --graph other/graph.json     # names match labels and aliases, any case
+""")
+@click.argument("name")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Page to write [default: NAME-as-a-slug.html].")
+@click.option("-g", "--graph", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("output/graph.json"), show_default=True,
+              help="The graph.json written by kg build.")
+@click.option("-r", "--radius", default=1, show_default=True, type=click.IntRange(min=0),
+              help="Shared-paper steps from the entity: 1 is its papers and everything they "
+                   "mention, 2 adds those entities' papers and theirs.")
+def view(name: str, output: Path | None, graph: Path, radius: int) -> None:
+    """Write the explorer page (like graph.html) for the neighbourhood of one entity, NAME
+    being its label or one of its aliases."""
+    import difflib
+    import json
+
+    import networkx as nx
+
+    from kg.export import write_atomically
+    from kg.export.html import find_entities, neighbourhood, to_html
+    from kg.ingest import slugify
+
+    try:
+        data = json.loads(graph.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        g = nx.node_link_graph(data, edges="edges")
+    except FileNotFoundError:
+        raise click.ClickException(f"{graph}: no such file (make it with: kg build)") from None
+    except (OSError, ValueError, KeyError, TypeError, nx.NetworkXError) as e:
+        raise click.ClickException(f"{graph}: not a graph.json written by kg build "
+                                   f"({type(e).__name__}: {e})") from None
+    hits = find_entities(g, name)
+    if not hits:
+        names = sorted({str(n) for _, d in g.nodes(data=True) if d.get("kind") == "entity"
+                        for n in [d.get("label", ""), *(d.get("aliases") or ())]})
+        close = difflib.get_close_matches(name, names, n=3, cutoff=0.75)
+        hint = f" (did you mean: {', '.join(close)}?)" if close else ""
+        raise click.ClickException(f"no entity named {name!r} in {graph}{hint}")
+    node = hits[0]
+    d = g.nodes[node]
+    if len(hits) > 1:
+        others = ", ".join(f"{g.nodes[h]['label']} ({g.nodes[h].get('type')})" for h in hits[1:4])
+        click.echo(f"note: {name!r} also names {others}; showing {d['label']} ({d.get('type')})",
+                   err=True)
+    sub = neighbourhood(g, node, radius)
+    output = output or Path(f"{slugify(d['label'])}.html")
+    title = f"{d['label']} ({d.get('type')}): neighbourhood, radius {radius}"
+    write_atomically([(output, lambda: to_html(sub, focus=node, title=title))])
+    kinds = [k for _, k in sub.nodes(data="kind")]
+    click.echo(f"{d['label']} ({d.get('type')}): {kinds.count('paper')} papers, "
+               f"{kinds.count('entity') - 1} other entities within radius {radius} -> {output}",
+               err=True)
 
 
 def main() -> None:
