@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -20,7 +21,7 @@ def build_graph_from_papers(papers: list[Paper], lexicons: list[Path] = (),
                             quiet: bool = True) -> nx.DiGraph:
     nlp = build_pipeline(lexicons=lexicons)
     # progress goes to stderr (stdout stays clean), or nowhere with `quiet`
-    sink = io.StringIO() if quiet else click.get_text_stream("stderr")
+    sink = io.StringIO() if quiet else sys.stderr
     with click.progressbar(length=len(papers), label="extracting", file=sink,
                            show_pos=True) as bar:
         mentions = list(extract(papers, nlp, progress=bar.update))

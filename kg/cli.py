@@ -197,7 +197,7 @@ def query(text: str | None, query_file, example_name: str | None, list_examples:
             q.table(result, out, max_rows=limit)
             click.echo(out.getvalue(), nl=False)
         else:
-            stdout = click.get_binary_stream("stdout")
+            stdout = sys.stdout.buffer
             q.serialize(result, "turtle" if fmt == "table" else fmt, stdout, limit)
             stdout.flush()
     except q.QueryError as e:
