@@ -126,6 +126,11 @@ def test_organisation_and_count_are_not_part_of_names(nlp):
     assert not {"OpenAI GPT-4", "OpenAI", "Google Bard", "3.5K", "5-10x"} & set(found)
 
 
+def test_fields_and_formulae_are_not_entities(nlp):
+    found = spans(nlp, "Deep Learning (DL) has changed AI; our bound is O(1/T) for 3D data.")
+    assert not {"Deep Learning", "DL", "AI", "O(1/T", "O(1", "3D"} & set(found)
+
+
 def test_earlier_work_is_not_introduced(nlp):
     found = spans(nlp, "Large models such as Frobnitz-3 have been developed recently. "
                        "We discuss recently proposed Zorg optimizations.")

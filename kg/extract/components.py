@@ -2,7 +2,9 @@
 
 - ``kg_word_merger`` (before the tagger): "GPT-3.5-turbo", "LLaMA-3-70B", "NEVIS'22" and
   "fine-tuning" become one token each, so names are tagged and parsed as units.
-- ``kg_acronyms``: "Long Form (LF)" definitions (Schwartz & Hearst's algorithm).
+- ``kg_pos`` (after the parser): universal POS from the Penn tags, a table lookup that stands
+  in for the base model's slower attribute_ruler.
+- ``kg_acronyms``: "Long Form (LF)" definitions and their variants (Schwartz & Hearst).
 - ``kg_lexicon``: known names and terms from the lexicon files (`lexicon/*.tsv`, user files).
 - ``kg_mentions``: candidate spans (names, acronym pairs, technical noun phrases), typed by
   voting over evidence (lexicon, head noun, apposition, list context, verbs, name shape), and
@@ -24,8 +26,8 @@ from spacy.tokens import Doc, Span, Token
 from kg.extract import TYPES, Mention
 
 LEXICON_DIR = Path(__file__).with_name("lexicon")
-CLOSERS = set(".,;:!?)]}\"”’/") | {"...", "—", "–"}
-OPENERS = set("([{\"“‘/") | {"—", "–"}
+CLOSERS = set(".,;:!?)]}\"”’/") | {"...", "—", "–", "''"}
+OPENERS = set("([{\"“‘/") | {"—", "–", "``"}
 
 Doc.set_extension("acronyms", default=[], force=True)  # [(short Span, long Span)]
 Span.set_extension("kg", default=None, force=True)  # Evidence for spans of doc.spans["kg"]
@@ -166,51 +168,43 @@ def make_acronyms(nlp: Language, name: str) -> Acronyms:
 
 
 class Acronyms:
-    """Find "Long Form (LF)" pairs; the long form must start with the acronym's first letter."""
+    """Find acronym definitions: "Long Form (LF)", "LF (Long Form)", "LF: Long Form" and
+    "LF, dubbed Long Form"; a long form starts with its acronym's first letter."""
 
     def __call__(self, doc: Doc) -> Doc:
+        doc._.acronyms = [*self._bracket_definitions(doc), *self._colon_definitions(doc),
+                          *self._reverse_definitions(doc)]
+        return doc
+
+    @staticmethod
+    def _bracket_definitions(doc: Doc) -> list[tuple[Span, Span]]:
+        """"Contrastive Language-Image Pre-training (CLIP)", "... Transformer 3 (aka. GPT-3)"."""
         pairs = []
         for tok in doc[1:-1]:
             if tok.text != "(":
                 continue
             k = tok.i + 1
             while k < len(doc) and doc[k].lower_ in ("aka", "aka.", "a.k.a.", "."):
-                k += 1  # "Generative Pre-trained Transformer 3 (aka. GPT-3)"
-            if k + 1 >= len(doc) or doc[k + 1].text != ")":
+                k += 1
+            if k + 1 >= len(doc) or doc[k + 1].text != ")" or not _SHORT.match(doc[k].text):
                 continue
             short = doc[k]
-            if not _SHORT.match(short.text):
-                continue
-            n = len([c for c in short.text if c.isalnum()])
-            lo = max(tok.sent.start, tok.i - min(n + 5, 2 * n))
-            window = [t for t in doc[lo:tok.i]]
-            # the long form never crosses punctuation other than hyphens
-            while window and any(p in window[0].text for p in ",;:()") or (
-                    window and window[0].is_punct):
-                window = window[1:]
-            for k in range(len(window) - 1, -1, -1):
-                if window[k].is_punct or window[k].text in {",", ";", ":"}:
-                    window = window[k + 1:]
-                    break
-            if not window:
-                continue
-            words = [t.text for t in window]
+            n = sum(c.isalnum() for c in short.text)
+            window = list(doc[max(tok.sent.start, tok.i - min(n + 5, 2 * n)):tok.i])
+            # the long form never crosses punctuation
+            cut = max((j for j, t in enumerate(window) if t.is_punct), default=-1)
+            words = [t.text for t in window[cut + 1:]]
             start = _long_form_start(short.text, words)
             if start is None:
                 start = _capitals_start(short.text, words)
             if start is None:
                 continue
-            first = window[start]
+            first = window[cut + 1 + start]
             while first.i < tok.i and (first.is_stop or first.pos_ in ("DET", "PRON")):
                 first = doc[first.i + 1]
-            if first.i >= tok.i or first.text.lower()[0] != short.text.lower()[0]:
-                continue
-            pairs.append((doc[short.i:short.i + 1], doc[first.i:tok.i]))
-        pairs.extend(self._colon_definitions(doc))
-        pairs.extend(self._reverse_definitions(doc))
-        doc._.acronyms = pairs
-        return doc
-
+            if first.i < tok.i and first.text[0].lower() == short.text[0].lower():
+                pairs.append((doc[short.i:short.i + 1], doc[first.i:tok.i]))
+        return pairs
 
     @staticmethod
     def _reverse_definitions(doc: Doc) -> list[tuple[Span, Span]]:
@@ -400,7 +394,7 @@ _NAME_SUFFIXES = (  # how coined names end: "JailbreakBench", "AGIEval", "MechGP
     ("Dataset", re.compile(r"\w\wQA$|[a-z0-9](Set|Corpus|Data|Bank)$")),
     ("Model", re.compile(r"[a-z0-9](GPT|BERT|Net|LM|LLM|Former|former)(-?\d[\w.-]*)?$")),
 )
-_COUNT = re.compile(r"^\d+(\.\d+)?([KkMm]|(-\d+)?[xX])$")  # "3.5K videos", "5-10x": counts
+_COUNT = re.compile(r"^\d+(\.\d+)?([KkMm]|(-\d+)?[xX]|D)$")  # "3.5K videos", "5-10x", "3D"
 _MODIFIER_SUFFIX = re.compile(r"-(based|trained|guided|driven|aware|specific|like|style|level)$")
 _VERSION = re.compile(r"^[vV]?\d+(\.\d+)*[A-Za-z]?$|^[vV]\d")
 _SIZE = re.compile(r"^\d+(\.\d+)?[BbMm]$|^\d+x\d+[Bb]$|(-|^)\d+(\.\d+)?[BbMm]$")
@@ -413,7 +407,7 @@ def is_namelike(tok: Token) -> bool:
     a modifier such as "SAMI-trained"."""
     text = tok.text
     if (len(text) < 2 or not any(c.isalpha() for c in text) or _MODIFIER_SUFFIX.search(text)
-            or _COUNT.match(text)):
+            or _COUNT.match(text) or text.count("(") != text.count(")")):  # "O(1/"
         return False
     return any(_NAMELIKE.search(part) for part in text.split("-") if len(part) > 1) or bool(
         re.search(r"[A-Za-z]-?\d|\d-?[A-Za-z]", text))
@@ -649,8 +643,8 @@ class Mentions:
                     return False  # "a task where multi-step inference is ..." sets a scene
                 in_clause = True  # "X, which consists of Y": where the clause attaches is moot
             elif (tok.dep_ == "prep" and tok.lower_ not in _OF and not in_clause
-                  or tok.dep_ not in _CLIMB):
-                return False
+                  or tok.dep_ not in _CLIMB or in_clause and span.text.islower()):
+                return False  # a clause names an introduced thing's parts, not its contents
             if tok.head is tok:
                 return False
             tok = tok.head
@@ -676,8 +670,28 @@ class Mentions:
 
     # -- main ------------------------------------------------------------------------
     def __call__(self, doc: Doc) -> Doc:
-        is_title = bool(doc.user_data.get("is_title"))
+        cands, long_forms = self._candidates(doc, bool(doc.user_data.get("is_title")))
+        spans = self._resolve_overlaps(doc, cands)
+        self._weigh(doc, spans, cands)
+        self._first_new_name(doc, spans, cands)
+        _share_list_types(doc, spans, cands)
+        _share_definitions(doc, spans, cands, long_forms)
+        found = []
+        for s in spans:
+            ev = s._.kg
+            if ev is not None and ev.votes:
+                labelled = Span(doc, s.start, s.end, label=ev.best[0])
+                labelled._.kg = ev
+                found.append(labelled)
+        doc.spans["kg"] = found
+        return doc
+
+    def _candidates(self, doc: Doc, is_title: bool) -> tuple[dict, dict]:
+        """Every candidate span (key: token offsets) with its evidence so far, and the
+        acronym -> long form offsets of the doc's definitions."""
         cands: dict[tuple[int, int], Evidence] = {}
+        blocked: set[int] = set()  # tokens of a field's name
+        fields: set[str] = set()  # acronyms of fields ("DL")
 
         def add(span: Span, trim: bool = True) -> Evidence | None:
             while trim and span and (span[0].is_stop or span[0].pos_ in ("DET", "PRON", "NUM")
@@ -688,12 +702,17 @@ class Mentions:
             if (not span or not any(c.isalpha() for c in span.text) or len(span.text) < 2
                     or len(span) == 1 and span[0].lower_ in TYPE_NOUNS
                     or any(t.like_url or t.like_email or "://" in t.text for t in span)
-                    or span.text.lower() in FIELDS):
+                    or span.text.lower() in FIELDS or span.text in fields
+                    or any(i in blocked for i in range(span.start, span.end))):
                 return None
             return cands.setdefault((span.start, span.end), Evidence({}, []))
 
         long_forms = {}
         for short, long in doc._.acronyms:
+            if long.text.lower() in FIELDS:  # "Deep Learning (DL)": a field, not a node
+                blocked.update(range(long.start, long.end))
+                fields.add(short.text)
+                continue
             ev_s, ev_l = add(short, trim=False), add(long)
             if ev_s is not None and ev_l is not None:
                 ev_s.long_form = long.text
@@ -713,12 +732,15 @@ class Mentions:
             ev = add(span)
             if ev is not None:
                 ev.vote("Task", 1.0, "task-noun")
-        if self.lexicon is not None:
-            for span in doc.spans.get("kg_lexicon", []):
-                ev = add(span, trim=False)
-                if ev is not None:
-                    ev.vote(span.label_, 3.0, "lexicon")
-        spans = self._resolve_overlaps(doc, cands)
+        for span in doc.spans.get("kg_lexicon", []) if self.lexicon is not None else ():
+            ev = add(span, trim=False)
+            if ev is not None:
+                ev.vote(span.label_, 3.0, "lexicon")
+        return cands, long_forms
+
+    def _weigh(self, doc: Doc, spans: list[Span], cands: dict) -> None:
+        """Type votes and "introduced" for each kept span; a lone capitalised word with no
+        evidence ("Momentum", "Evaluation") is dropped."""
         counts = Counter(t.text for t in doc)
         for span in spans:
             ev = cands[(span.start, span.end)]
@@ -728,46 +750,10 @@ class Mentions:
             ev.introduced = new and not ev.known and not (
                 len(span) == 1 and span.text.islower()  # "reasoning": a generic word
                 or any(t.lower_ in _EARLIER for t in doc[max(0, span.start - 3):span.start]))
-            if not ev.votes or (ev.rules == ["shape:name"] and len(span) == 1
-                                and not is_namelike(span[0]) and not ev.introduced
-                                and counts[span.text] < 2):
-                continue  # a lone capitalised word with no evidence: "Momentum", "Evaluation"
-            span._.kg = ev
-        self._first_new_name(doc, spans, cands)
-        _share_list_types(doc, spans, cands)
-        # an acronym shares the evidence of its long form and vice versa; "X (Y)" with no
-        # acronym match ("... Replayed Vocabulary (VR-LwF)") still shares "introduced"
-        for span in spans:
-            k = span.end
-            if (k + 2 < len(doc) and doc[k].text == "(" and doc[k + 2].text == ")"
-                    and (k + 1, k + 2) in cands and (k + 1, k + 2) not in long_forms):
-                inner = cands[(k + 1, k + 2)]
-                ev = cands[(span.start, span.end)]
-                inner.introduced = ev.introduced = (inner.introduced or ev.introduced) and not (
-                    inner.known or ev.known)
-        defined = {doc[a:b].text: (a, b) for a, b in reversed(list(long_forms))}
-        for span in spans:
-            first = defined.get(span.text)
-            if first is not None and first != (span.start, span.end):
-                cands[(span.start, span.end)].introduced = False  # "ICL", defined before
-        for s_key, l_key in long_forms.items():
-            es, el = cands.get(s_key), cands.get(l_key)
-            if es is not None and el is not None:
-                for t, w in list(el.votes.items()):
-                    es.vote(t, w, "acronym-of")
-                for t, w in list(es.votes.items()):
-                    el.vote(t, w * 0.5, "long-form-of")
-                es.introduced = el.introduced = (es.introduced or el.introduced) and not (
-                    es.known or el.known)
-        found = []
-        for s in spans:
-            ev = s._.kg
-            if ev is not None and ev.votes:
-                labelled = Span(doc, s.start, s.end, label=ev.best[0])
-                labelled._.kg = ev
-                found.append(labelled)
-        doc.spans["kg"] = found
-        return doc
+            if ev.votes and not (ev.rules == ["shape:name"] and len(span) == 1
+                                 and not is_namelike(span[0]) and not ev.introduced
+                                 and counts[span.text] < 2):
+                span._.kg = ev
 
     @staticmethod
     def _resolve_overlaps(doc: Doc, cands: dict[tuple[int, int], Evidence]) -> list[Span]:
@@ -808,6 +794,33 @@ def _share_list_types(doc: Doc, spans: list[Span], cands: dict) -> None:
             ev = cands[(span.start, span.end)]
             if _weak(ev) and any(is_namelike(t) for t in span):
                 ev.vote(type_, 1.0, "list-of")
+
+
+def _share_definitions(doc: Doc, spans: list[Span], cands: dict, long_forms: dict) -> None:
+    """An acronym and its long form share their evidence; "X (Y)" with no acronym match
+    ("... Replayed Vocabulary (VR-LwF)") still shares "introduced"; a later use of a defined
+    acronym ("ICL" after "in-context learning (ICL)") introduces nothing."""
+    for span in spans:
+        k = span.end
+        if (k + 2 < len(doc) and doc[k].text == "(" and doc[k + 2].text == ")"
+                and (k + 1, k + 2) in cands and (k + 1, k + 2) not in long_forms):
+            inner, ev = cands[(k + 1, k + 2)], cands[(span.start, span.end)]
+            inner.introduced = ev.introduced = (inner.introduced or ev.introduced) and not (
+                inner.known or ev.known)
+    defined = {doc[a:b].text: (a, b) for a, b in reversed(list(long_forms))}
+    for span in spans:
+        first = defined.get(span.text)
+        if first is not None and first != (span.start, span.end):
+            cands[(span.start, span.end)].introduced = False
+    for s_key, l_key in long_forms.items():
+        es, el = cands.get(s_key), cands.get(l_key)
+        if es is not None and el is not None:
+            for t, w in list(el.votes.items()):
+                es.vote(t, w, "acronym-of")
+            for t, w in list(es.votes.items()):
+                el.vote(t, w * 0.5, "long-form-of")
+            es.introduced = el.introduced = (es.introduced or el.introduced) and not (
+                es.known or el.known)
 
 
 def _weak(ev: Evidence) -> bool:
