@@ -95,7 +95,7 @@ def _entity(key: str, mentions: list[Mention], short: set[Mention]) -> Entity:
     head), every surface form an alias."""
     votes: Counter = Counter()
     for m in mentions:
-        votes[m.type] += m.weight
+        votes.update(dict(m.votes))
     type_ = max(votes, key=lambda t: (votes[t], -TYPES.index(t)))
     surface = Counter(m.text for m in mentions)
     full = Counter(m.text for m in mentions if m not in short) or surface

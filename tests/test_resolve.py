@@ -9,7 +9,7 @@ from kg.resolve import name_key, resolve
 def m(paper: str, text: str, type_: str = "Method", long_form: str = "", weight: float = 1.0,
       introduced: bool = False) -> Mention:
     return Mention(paper_id=paper, text=text, field="abstract", start=0, end=len(text),
-                   sentence=text, type=type_, evidence="test", weight=weight,
+                   sentence=text, type=type_, evidence="test", votes=((type_, weight),),
                    introduced=introduced, long_form=long_form)
 
 

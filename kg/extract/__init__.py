@@ -31,9 +31,9 @@ class Mention:
     start: int  # character offsets into that field
     end: int
     sentence: str
-    type: str
-    evidence: str  # the rule that typed it, e.g. "head:dataset" or "appos:benchmark"
-    weight: float  # how much this mention's type vote counts
+    type: str  # the type its own evidence favours
+    evidence: str  # the rules that typed it, e.g. "head:dataset" or "appos:benchmark"
+    votes: tuple[tuple[str, float], ...]  # every type its evidence supports, with weights
     introduced: bool = False
     long_form: str = ""  # for an acronym defined in this paper: its long form
     refers_to: str = ""  # a bare head ("manipulation") standing for a longer name of the paper

@@ -269,6 +269,12 @@ def load_lexicon(paths: list[Path]) -> dict[str, str]:
     return terms
 
 
+def _plural(term: str) -> str:
+    if term.endswith("s"):
+        return term
+    return term[:-1] + "ies" if term.endswith("y") and term[-2:-1] not in "aeiou" else term + "s"
+
+
 @Language.factory("kg_lexicon", default_config={"extra": []})
 def make_lexicon(nlp: Language, name: str, extra: list[str]) -> Lexicon:
     files = sorted(LEXICON_DIR.glob("*.tsv")) + [Path(p) for p in extra]
@@ -289,7 +295,8 @@ class Lexicon:
         by_key = defaultdict(list)
         for term, type_ in terms.items():
             attr = "LOWER" if term.islower() else "ORTH"
-            by_key[(attr, type_)].append(merger(nlp.make_doc(term)))
+            forms = [term, _plural(term)] if attr == "LOWER" else [term]  # "success rates"
+            by_key[(attr, type_)].extend(merger(nlp.make_doc(form)) for form in forms)
         for (attr, type_), docs in by_key.items():
             self.matchers[attr].add(type_, docs)
 
@@ -394,7 +401,7 @@ _NAME_SUFFIXES = (  # how coined names end: "JailbreakBench", "AGIEval", "MechGP
     ("Dataset", re.compile(r"\w\wQA$|[a-z0-9](Set|Corpus|Data|Bank)$")),
     ("Model", re.compile(r"[a-z0-9](GPT|BERT|Net|LM|LLM|Former|former)(-?\d[\w.-]*)?$")),
 )
-_COUNT = re.compile(r"^\d+(\.\d+)?([KkMm]|(-\d+)?[xX]|D)$")  # "3.5K videos", "5-10x", "3D"
+_COUNT = re.compile(r"^\d+(\.\d+)?(-\d+(\.\d+)?)?([KkMmxX×D%]|times|fold)$")  # 3.5K, 5-10x, 3D
 _MODIFIER_SUFFIX = re.compile(r"-(based|trained|guided|driven|aware|specific|like|style|level)$")
 _VERSION = re.compile(r"^[vV]?\d+(\.\d+)*[A-Za-z]?$|^[vV]\d")
 _SIZE = re.compile(r"^\d+(\.\d+)?[BbMm]$|^\d+x\d+[Bb]$|(-|^)\d+(\.\d+)?[BbMm]$")
@@ -580,9 +587,11 @@ class Mentions:
                 ev.vote(TYPE_NOUNS[doc[k].text.lower()], 1.5, f"coord:{doc[k].text.lower()}")
         # apposition / definition: "X, a benchmark for ..." / "X (a dataset of ...)"
         k = span.end + (1 if nxt is not None and nxt.text == ")" else 0)
-        if k < len(doc) - 1 and doc[k].text in (",", "(", ":", "is"):
+        if k < len(doc) - 1 and doc[k].text in (",", "(", ":", "is") and (
+                doc[k + 1].lower_ in ("a", "an", "the", "our") or doc[k].text != ","):
             for tok in doc[k + 1: min(len(doc), k + 8)]:
-                if tok.text.lower() in TYPE_NOUNS:
+                if tok.text.lower() in TYPE_NOUNS and (doc[k + 1].lower_ != "our"
+                                                       or tok.dep_ == "appos"):
                     ev.vote(TYPE_NOUNS[tok.text.lower()], 3.0, f"appos:{tok.text.lower()}")
                     if any(t.text.lower() in ("novel", "new", "our") for t in doc[span.end:tok.i]):
                         ev.introduced = True
@@ -613,7 +622,7 @@ class Mentions:
             ev.vote(fam, 2.5, "lexicon:family")
         if any(is_namelike(t) or t.pos_ == "PROPN" for t in span):
             ev.vote("Method", 0.3, "shape:name")
-            for type_, suffix in _NAME_SUFFIXES if not fam else ():
+            for type_, suffix in _NAME_SUFFIXES if not (fam or ev.known) else ():
                 if suffix.search(span[-1].text):
                     ev.vote(type_, 0.8, f"suffix:{type_.lower()}")
                     break
@@ -694,8 +703,8 @@ class Mentions:
         fields: set[str] = set()  # acronyms of fields ("DL")
 
         def add(span: Span, trim: bool = True) -> Evidence | None:
-            while trim and span and (span[0].is_stop or span[0].pos_ in ("DET", "PRON", "NUM")
-                                     or span[0].is_punct):
+            while trim and span and not is_namelike(span[0]) and (
+                    span[0].is_stop or span[0].pos_ in ("DET", "PRON", "NUM") or span[0].is_punct):
                 span = span[1:]
             while span and (span[-1].is_punct or span[-1].is_stop):
                 span = span[:-1]
@@ -857,7 +866,7 @@ def doc_mentions(paper_id: str, title: Doc, abstract: Doc) -> list[Mention]:
     longer = _elliptical_heads(final, {s.text.lower() for _, s, ev in kept if ev.introduced})
     out = []
     for fld, span, ev in kept:
-        type_, weight = ev.best
+        type_ = ev.best[0]
         intro = ev.introduced or fld == "title" and span.end <= colon and (
             span.text.lower() in abstract_text or "title-prefix" in ev.rules)  # "Orca: ..."
         text = span.text.rstrip(".")  # "pass@N." kept its full stop as one token
@@ -865,7 +874,8 @@ def doc_mentions(paper_id: str, title: Doc, abstract: Doc) -> list[Mention]:
         out.append(Mention(paper_id=paper_id, text=text, field=fld, start=span.start_char,
                            end=span.start_char + len(text), sentence=span.sent.text,
                            type=type_, evidence=",".join(dict.fromkeys(ev.rules)) or "shape",
-                           weight=weight, introduced=intro, long_form=ev.long_form,
+                           votes=tuple(sorted(ev.votes.items())), introduced=intro,
+                           long_form=ev.long_form,
                            refers_to=longer.get(text.lower(), "") if bare else ""))
     return out
 
