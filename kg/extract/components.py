@@ -401,8 +401,11 @@ _NAME_SUFFIXES = (  # how coined names end: "JailbreakBench", "AGIEval", "MechGP
     ("Dataset", re.compile(r"\w\wQA$|[a-z0-9](Set|Corpus|Data|Bank)$")),
     ("Model", re.compile(r"[a-z0-9](GPT|BERT|Net|LM|LLM|Former|former)(-?\d[\w.-]*)?$")),
 )
-_COUNT = re.compile(r"^\d+(\.\d+)?(-\d+(\.\d+)?)?([KkMmxX×D%]|times|fold)$")  # 3.5K, 5-10x, 3D
+_COUNT = re.compile(  # "3.5K", "5-10x", "3D", "13-billion": counts and sizes, not names
+    r"^\d+(\.\d+)?(-\d+(\.\d+)?)?([KkMmxX×D%]|times|fold|-(billion|million|thousand))$")
 _MODIFIER_SUFFIX = re.compile(r"-(based|trained|guided|driven|aware|specific|like|style|level)$")
+_VARIANTS = {"mini", "turbo", "instruct", "chat", "base", "large", "small", "xl", "xxl", "nano",
+             "lite", "flash", "pro", "max", "plus"}  # "GPT-4o mini", "GPT-3.5 Turbo"
 _VERSION = re.compile(r"^[vV]?\d+(\.\d+)*[A-Za-z]?$|^[vV]\d")
 _SIZE = re.compile(r"^\d+(\.\d+)?[BbMm]$|^\d+x\d+[Bb]$|(-|^)\d+(\.\d+)?[BbMm]$")
 _NAMELIKE = re.compile(r"[A-Za-z].*[0-9]|[0-9].*[A-Za-z]|[a-z].*[A-Z]|^[A-Z][A-Z0-9&'\-.]+s?$"
@@ -476,7 +479,8 @@ class Mentions:
                 if (is_namelike(doc[hi]) and any(is_namelike(t) for t in doc[lo:hi])
                         and not _VERSION.match(doc[hi].text) and is_namelike(doc[lo])):
                     break  # "OpenAI GPT-4", "SSP ViTs": two names side by side
-                if is_namelike(doc[hi]) or _SIZE.match(doc[hi].text) or (
+                if is_namelike(doc[hi]) or _SIZE.match(doc[hi].text) or doc[hi].lower_ in (
+                        _VARIANTS) and is_namelike(doc[hi - 1]) or (
                         re.fullmatch(r"\d{1,2}(\.\d)?", doc[hi].text) and doc[hi - 1].is_alpha
                         and doc[hi - 1].text[:1].isupper()) or (
                         not is_title and is_capitalised(doc[hi]) and not doc[hi].is_stop):
@@ -520,8 +524,8 @@ class Mentions:
             while (lo > 0 and i - lo + 1 < self.max_words and self._modifier(doc[lo - 1])):
                 lo -= 1
             alone = self.heads[term_head(tok)][1]
-            lone_capital = (lo == i and tok.text[:1].isupper() and not tok.is_sent_start
-                            and not is_namelike(tok))
+            lone_capital = (lo == i and tok.is_alpha and tok.text[:1].isupper()
+                            and not tok.is_sent_start and not is_namelike(tok))
             if (lo < i or alone or "-" in tok.text) and not lone_capital:
                 out.append(doc[lo:i + 1])
             i += 1
@@ -554,8 +558,8 @@ class Mentions:
                 or tok.dep_ in ("nsubj", "dobj", "pobj", "ROOT")):
             return False
         share = self.specificity.get(text)
-        if share is not None:
-            return share >= self.min_specificity
+        if share is not None:  # a noun modifier classifies more often than an adjective does
+            return share >= self.min_specificity / (2 if tok.pos_ == "NOUN" else 1)
         if "-" in text:  # "zero-shot", "model-based"; not "higher-quality", "over-confident"
             first = self.specificity.get(text.split("-", 1)[0], 1.0)
             return first >= 0.1
