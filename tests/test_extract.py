@@ -127,8 +127,10 @@ def test_organisation_and_count_are_not_part_of_names(nlp):
 
 
 def test_fields_and_formulae_are_not_entities(nlp):
-    found = spans(nlp, "Deep Learning (DL) has changed AI; our bound is O(1/T) for 3D data.")
-    assert not {"Deep Learning", "DL", "AI", "O(1/T", "O(1", "3D"} & set(found)
+    found = spans(nlp, "Deep Learning (DL) has changed AI; our bound is O(1/T) for 3D data "
+                       "at 20Hz with k=5 and Y|X given, a 13-billion parameter model.")
+    assert not {"Deep Learning", "DL", "AI", "O(1/T", "O(1", "3D", "20Hz", "k=5", "Y|X",
+                "13-billion"} & set(found)
 
 
 def test_earlier_work_is_not_introduced(nlp):

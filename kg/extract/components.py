@@ -401,9 +401,13 @@ _NAME_SUFFIXES = (  # how coined names end: "JailbreakBench", "AGIEval", "MechGP
     ("Dataset", re.compile(r"\w\wQA$|[a-z0-9](Set|Corpus|Data|Bank)$")),
     ("Model", re.compile(r"[a-z0-9](GPT|BERT|Net|LM|LLM|Former|former)(-?\d[\w.-]*)?$")),
 )
-_COUNT = re.compile(  # "3.5K", "5-10x", "3D", "13-billion": counts and sizes, not names
-    r"^\d+(\.\d+)?(-\d+(\.\d+)?)?([KkMmxX×D%]|times|fold|-(billion|million|thousand))$")
+_COUNT = re.compile(  # "3.5K", "5-10x", "3D", "13-billion", "20Hz": counts and units
+    r"^\d+(\.\d+)?(-\d+(\.\d+)?)?([KkMmxX×D%]|times|fold|-(billion|million|thousand)"
+    r"|[kMG]?Hz|[KMGT]B|ms|fps|px|dB)$")
 _MODIFIER_SUFFIX = re.compile(r"-(based|trained|guided|driven|aware|specific|like|style|level)$")
+_DOCUMENT_WORDS = {"technical", "report", "survey", "review", "study", "overview", "tutorial",
+                   "primer", "paper"}
+_JUNK = re.compile(r"[|=<>]")  # "Y|X", "k=5": notation, not names
 _VARIANTS = {"mini", "turbo", "instruct", "chat", "base", "large", "small", "xl", "xxl", "nano",
              "lite", "flash", "pro", "max", "plus"}  # "GPT-4o mini", "GPT-3.5 Turbo"
 _VERSION = re.compile(r"^[vV]?\d+(\.\d+)*[A-Za-z]?$|^[vV]\d")
@@ -716,6 +720,8 @@ class Mentions:
                     or len(span) == 1 and span[0].lower_ in TYPE_NOUNS
                     or any(t.like_url or t.like_email or "://" in t.text for t in span)
                     or span.text.lower() in FIELDS or span.text in fields
+                    or _JUNK.search(span.text)
+                    or span.text.count("(") != span.text.count(")")
                     or any(i in blocked for i in range(span.start, span.end))):
                 return None
             return cands.setdefault((span.start, span.end), Evidence({}, []))
@@ -736,6 +742,8 @@ class Mentions:
         colon = next((t.i for t in doc[:7] if t.text in (":", ",")), 0) if is_title else 0
         if colon and doc[0].text[:1].isupper():  # "Alice Benchmarks: Connecting ..."
             end = colon - (colon > 1 and doc[colon - 1].lower_ in TYPE_NOUNS)
+            while end > 1 and doc[end - 1].lower_ in _DOCUMENT_WORDS:
+                end -= 1  # "Qwen2.5-Math Technical Report: ..."
             ev = add(doc[0:end])
             if ev is not None:
                 ev.vote("Method", 0.3, "title-prefix")
