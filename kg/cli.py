@@ -32,6 +32,10 @@ def cli() -> None:
     """
 
 
+def _count(n: int, one: str, many: str = "") -> str:
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
 def _warn(quiet: bool):
     return lambda msg: None if quiet else click.echo(f"warning: {msg}", err=True)
 
@@ -64,7 +68,8 @@ def build(inputs: tuple[Path, ...], outdir: Path, fmt: str | None, base_iri: str
     except ValueError as e:  # a bad lexicon file
         raise click.ClickException(str(e)) from None
     if not quiet:
-        click.echo(f"{len(papers)} papers -> " + ", ".join(str(p) for p in written), err=True)
+        click.echo(f"{_count(len(papers), 'paper')} -> " + ", ".join(str(p) for p in written),
+                   err=True)
 
 
 @cli.command(epilog="""
@@ -367,9 +372,9 @@ def view(name: str, output: Path | None, graph: Path, radius: int) -> None:
     title = f"{d['label']} ({d.get('type')}): neighbourhood, radius {radius}"
     write_atomically([(output, lambda: to_html(sub, focus=node, title=title))])
     kinds = [k for _, k in sub.nodes(data="kind")]
-    click.echo(f"{d['label']} ({d.get('type')}): {kinds.count('paper')} papers, "
-               f"{kinds.count('entity') - 1} other entities within radius {radius} -> {output}",
-               err=True)
+    click.echo(f"{d['label']} ({d.get('type')}): {_count(kinds.count('paper'), 'paper')}, "
+               f"{_count(kinds.count('entity') - 1, 'other entity', 'other entities')} within "
+               f"radius {radius} -> {output}", err=True)
 
 
 def main() -> None:
