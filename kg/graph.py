@@ -61,11 +61,6 @@ def build_graph(papers: list[Paper], entities: list[Entity]) -> nx.DiGraph:
     return g
 
 
-def papers_of(g: nx.DiGraph, node: str) -> list[str]:
-    """The papers that mention (or introduce) an entity."""
-    return sorted(u for u, _, rel in g.in_edges(node, data="relation") if rel != "co_occurs")
-
-
 def entities_of(g: nx.DiGraph, paper: str) -> list[str]:
     return sorted(v for _, v, rel in g.out_edges(paper, data="relation") if rel != "co_occurs")
 
