@@ -196,7 +196,7 @@ def query(text: str | None, query_file, example_name: str | None, list_examples:
         if show:
             click.echo(q.PROLOGUE + "\n" + sparql.rstrip("\n"))
             return
-        result = q.execute(q.open_store(graph), sparql)
+        result = q.execute(q.open_store(graph, cache=True), sparql)
         if fmt == "table" and result.kind != "graph":
             out = io.StringIO()
             q.table(result, out, max_rows=limit)

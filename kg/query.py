@@ -1,5 +1,6 @@
 """SPARQL over exported graphs, with pyoxigraph: the Turtle is parsed once into an indexed
-store instead of being rescanned for every question (as rdflib's in-memory engine does).
+store instead of being rescanned for every question (as rdflib's in-memory engine does); a
+large graph's store is kept on disk between `kg query` calls.
 
 This is the one SPARQL module of the project: loading a graph, running a query with the
 prefixes of the export predeclared, one-line syntax errors, the results in the W3C SPARQL 1.1
@@ -10,9 +11,13 @@ optional cap on rows, and the worked examples shipped as ``kg/examples/NAME.rq``
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
+import os
 import re
+import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
@@ -63,9 +68,44 @@ class UpdateRefused(QueryError):
     """A SPARQL Update (INSERT, DELETE, LOAD, ...): graphs are only ever read here."""
 
 
-def open_store(path: Path) -> ox.Store:
-    """An in-memory store loaded from a Turtle file."""
-    store = ox.Store()
+#: Graphs at least this large are kept as an on-disk store between `kg query` calls; a
+#: smaller one parses faster than a store opens.
+CACHE_MIN_BYTES = 8 << 20
+
+
+def cache_home() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "paperkg" / "stores"
+
+
+def open_store(path: Path, cache: bool = False) -> ox.Store:
+    """An indexed store of a Turtle file: loaded into memory, or, with `cache` and a large
+    file, kept on disk per version of the file so that the next query skips the parsing."""
+    try:
+        st = path.stat()
+    except OSError as e:
+        raise QueryError(f"{path}: cannot read: {e.strerror or e}") from None
+    if not cache or st.st_size < CACHE_MIN_BYTES:
+        return _load(ox.Store(), path)
+    home = cache_home() / hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:16]
+    version = home / f"{st.st_size}-{st.st_mtime_ns}"
+    if not (version / "complete").exists():
+        home.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=home, prefix=".loading-"))
+        store = _load(ox.Store(str(tmp / "store")), path)
+        store.flush()
+        del store  # closes it
+        (tmp / "complete").touch()
+        try:
+            tmp.rename(version)
+        except OSError:  # another `kg query` got there first
+            shutil.rmtree(tmp, ignore_errors=True)
+        for old in home.iterdir():  # earlier versions of the file
+            if old != version and not old.name.startswith("."):
+                shutil.rmtree(old, ignore_errors=True)
+    return ox.Store.read_only(str(version / "store"))
+
+
+def _load(store: ox.Store, path: Path) -> ox.Store:
     try:
         with open(path, "rb") as f:
             store.bulk_load(f, format=ox.RdfFormat.TURTLE)

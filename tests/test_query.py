@@ -451,3 +451,22 @@ def test_not_turtle_is_one_line(tmp_path):
     result = kg_query("ASK { ?s ?p ?o }", "-g", bad)
     assert result.exit_code == 1 and "not valid Turtle" in result.output
     assert result.output.count("\n") == 1
+
+
+def test_a_large_graph_is_kept_as_a_store_between_queries(seed_graph, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(q, "CACHE_MIN_BYTES", 0)
+    graph = tmp_path / "graph.ttl"
+    graph.write_bytes(Path(seed_graph).read_bytes())
+    count = "SELECT (COUNT(?p) AS ?n) WHERE { ?p a kg:Paper }"
+    assert q.select(q.open_store(graph, cache=True), count) == [{"n": 107}]
+    (version,) = [d for d in next(q.cache_home().iterdir()).iterdir()]
+    assert (version / "complete").exists()
+    stamp = version.stat().st_mtime_ns
+    assert q.select(q.open_store(graph, cache=True), count) == [{"n": 107}]
+    assert version.stat().st_mtime_ns == stamp  # reused, not reloaded
+    # a changed file gets a fresh store, and the old one is removed
+    graph.write_bytes(graph.read_bytes().replace(b"kg:Paper", b"kg:Document", 1))
+    assert q.select(q.open_store(graph, cache=True), count) == [{"n": 106}]
+    assert [d.name for d in version.parent.iterdir()] != [version.name]
+    assert not version.exists()
