@@ -150,3 +150,12 @@ def test_paper_level_rules_merge_variants_of_one_name():
     assert "over-confident contrastive learning" not in texts  # shrunk to the paper's name
     bare = next(m for m in mentions if m.text == "manipulation")
     assert bare.refers_to.lower() == "robot manipulation"
+
+
+def test_unicode_acronyms_latex_and_titled_benchmarks(nlp):
+    found = spans(nlp, "We propose ÆtherNet (ÆN), cheaper than $O(n \\log n)$ attention, "
+                       "and test it on the Long Range Arena with $\\mathcal{B}$-Former.")
+    assert found["ÆtherNet"][1] and found["ÆN"][1]
+    assert found["Long Range Arena"][0] == "Benchmark"
+    assert "$\\mathcal{B}$-Former" in found
+    assert not {"$O", "\\log", "n"} & set(found)

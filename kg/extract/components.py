@@ -125,7 +125,10 @@ class TagToPos:
 
 # ---------------------------------------------------------------------------- acronyms
 
-_SHORT = re.compile(r"^(?=.*[A-Z])[A-Za-z0-9][A-Za-z0-9&\-.']{0,11}$")
+def _is_short(text: str) -> bool:
+    """Could be an acronym: "LLMs", "NEVIS'22", "VR-LwF", "ÆN"."""
+    return (1 < len(text) <= 12 and text[0].isalnum() and any(c.isupper() for c in text)
+            and all(c.isalnum() or c in "&-.'" for c in text))
 
 
 def _long_form_start(short: str, words: list[str]) -> int | None:
@@ -186,7 +189,7 @@ class Acronyms:
             k = tok.i + 1
             while k < len(doc) and doc[k].lower_ in ("aka", "aka.", "a.k.a.", "."):
                 k += 1
-            if k + 1 >= len(doc) or doc[k + 1].text != ")" or not _SHORT.match(doc[k].text):
+            if k + 1 >= len(doc) or doc[k + 1].text != ")" or not _is_short(doc[k].text):
                 continue
             short = doc[k]
             n = sum(c.isalnum() for c in short.text)
@@ -213,7 +216,7 @@ class Acronyms:
         for tok in doc[1:-2]:
             short = doc[tok.i - 1]
             if tok.text != "(" or sum(c.isupper() for c in short.text) < 2 or not (
-                    _SHORT.match(short.text)):
+                    _is_short(short.text)):
                 continue
             end = next((t.i for t in doc[tok.i + 1:tok.i + 12] if t.text == ")"), None)
             words = [t.text for t in doc[tok.i + 1:end]] if end else []
@@ -233,7 +236,7 @@ class Acronyms:
                 tok = doc[tok.i + 1]  # "ARTE, dubbed Aligning TeacheR with StudenT PreferencEs"
             elif tok.text != ":":
                 continue
-            if not _SHORT.match(short.text) or not short.text.isupper():
+            if not _is_short(short.text) or not short.text.isupper():
                 continue
             end = tok.i + 1
             while end < len(doc) and end - tok.i <= len(short.text) + 3 and not doc[end].is_punct:
@@ -397,7 +400,7 @@ _DATA_CONTEXT = {"trained", "train", "evaluated", "evaluate", "tested", "experim
                  "results", "pretrained", "pre-trained", "fine-tuned", "finetuned"}
 _INNER = {"of", "for", "without", "via", "with", "in", "on", "from", "to", "by"}
 _NAME_SUFFIXES = (  # how coined names end: "JailbreakBench", "AGIEval", "MechGPT", "ResNet18"
-    ("Benchmark", re.compile(r"[a-z0-9](Bench|Eval|Arena|Gym|Suite)$|-?Bench$")),
+    ("Benchmark", re.compile(r"([a-z0-9]|^)(Bench|Eval|Arena|Gym|Suite|Leaderboard)$|-Bench$")),
     ("Dataset", re.compile(r"\w\wQA$|[a-z0-9](Set|Corpus|Data|Bank)$")),
     ("Model", re.compile(r"[a-z0-9](GPT|BERT|Net|LM|LLM|Former|former)(-?\d[\w.-]*)?$")),
 )
@@ -421,7 +424,8 @@ def is_namelike(tok: Token) -> bool:
     a modifier such as "SAMI-trained"."""
     text = tok.text
     if (len(text) < 2 or not any(c.isalpha() for c in text) or _MODIFIER_SUFFIX.search(text)
-            or _COUNT.match(text) or text.count("(") != text.count(")")):  # "O(1/"
+            or _COUNT.match(text) or text.count("(") != text.count(")")  # "O(1/"
+            or text.count("$") % 2 or re.fullmatch(r"\\[A-Za-z]+", text)):  # "$O", "\log"
         return False
     return any(_NAMELIKE.search(part) for part in text.split("-") if len(part) > 1) or bool(
         re.search(r"[A-Za-z]-?\d|\d-?[A-Za-z]", text))
@@ -504,6 +508,7 @@ class Mentions:
                         and not doc[lo - 1].is_stop):
                     lo -= 1
                 elif (lo > 1 and doc[lo - 1].lower_ in _INNER and doc[lo - 2].is_title
+                      and not is_namelike(doc[lo])
                       and not doc[lo - 2].is_sent_start and not doc[lo - 2].is_stop):
                     lo -= 2  # "Learning without Forgetting via Replayed Vocabulary"
                 else:
@@ -558,7 +563,7 @@ class Mentions:
                 or tok.pos_ == "VERB" and tok.dep_ in ("amod", "compound")):
             return False
         if (tok.is_stop or tok.like_num or tok.is_punct or text in TYPE_NOUNS
-                or not any(c.isalpha() for c in text)
+                or not any(c.isalpha() for c in text) or "$" in text or "\\" in text
                 or tok.dep_ in ("nsubj", "dobj", "pobj", "ROOT")):
             return False
         share = self.specificity.get(text)
@@ -882,6 +887,8 @@ def doc_mentions(paper_id: str, title: Doc, abstract: Doc) -> list[Mention]:
         intro = ev.introduced or fld == "title" and span.end <= colon and (
             span.text.lower() in abstract_text or "title-prefix" in ev.rules)  # "Orca: ..."
         text = span.text.rstrip(".")  # "pass@N." kept its full stop as one token
+        if len(text) < 2:
+            continue
         bare = len(span) == 1 and type_ != "Metric"
         out.append(Mention(paper_id=paper_id, text=text, field=fld, start=span.start_char,
                            end=span.start_char + len(text), sentence=span.sent.text,
