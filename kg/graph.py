@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Iterator
 from itertools import combinations
+from typing import TYPE_CHECKING
 
 import networkx as nx
 
 from kg.ingest import Paper, slugify
-from kg.resolve import Entity
+
+if TYPE_CHECKING:  # the exporters use this module without loading the extractor (spaCy)
+    from kg.resolve import Entity
 
 
 def paper_node(paper: Paper) -> str:
@@ -61,8 +65,14 @@ def build_graph(papers: list[Paper], entities: list[Entity]) -> nx.DiGraph:
     return g
 
 
+def mention_edges(g: nx.DiGraph, paper: str | None = None) -> Iterator[tuple[str, str, dict]]:
+    """The paper -> entity edges (``mentions``, ``introduces``), of one paper or of all."""
+    edges = g.out_edges(paper, data=True) if paper else g.edges(data=True)
+    return ((u, v, d) for u, v, d in edges if d["relation"] != "co_occurs")
+
+
 def entities_of(g: nx.DiGraph, paper: str) -> list[str]:
-    return sorted(v for _, v, rel in g.out_edges(paper, data="relation") if rel != "co_occurs")
+    return sorted(v for _, v, _ in mention_edges(g, paper))
 
 
 def cooccurrence(g: nx.DiGraph) -> Counter:

@@ -85,13 +85,13 @@ def open_store(path: Path, cache: bool = False) -> ox.Store:
     except OSError as e:
         raise QueryError(f"{path}: cannot read: {e.strerror or e}") from None
     if not cache or st.st_size < CACHE_MIN_BYTES:
-        return _load(ox.Store(), path)
+        return load_turtle(ox.Store(), path)
     home = cache_home() / hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:16]
     version = home / f"{st.st_size}-{st.st_mtime_ns}"
     if not (version / "complete").exists():
         home.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=home, prefix=".loading-"))
-        store = _load(ox.Store(str(tmp / "store")), path)
+        store = load_turtle(ox.Store(str(tmp / "store")), path)
         store.flush()
         del store  # closes it
         (tmp / "complete").touch()
@@ -105,7 +105,8 @@ def open_store(path: Path, cache: bool = False) -> ox.Store:
     return ox.Store.read_only(str(version / "store"))
 
 
-def _load(store: ox.Store, path: Path) -> ox.Store:
+def load_turtle(store: ox.Store, path: Path) -> ox.Store:
+    """Bulk-load a Turtle file into `store`, with one-line errors."""
     try:
         with open(path, "rb") as f:
             store.bulk_load(f, format=ox.RdfFormat.TURTLE)

@@ -33,6 +33,7 @@ from kg.query import (
     QueryError,
     UpdateRefused,
     execute,
+    load_turtle,
     serialize,
     uses_service,
 )
@@ -289,13 +290,7 @@ class Endpoint:
 
 def _load(graph: Path, store_dir: str) -> int:
     """Load the Turtle into an on-disk store in store_dir (closed again): its size in triples."""
-    store = ox.Store(store_dir)
-    try:
-        store.bulk_load(path=str(graph), format=ox.RdfFormat.TURTLE)
-    except OSError as e:
-        raise QueryError(f"{graph}: cannot read: {e.strerror or e}") from None
-    except SyntaxError as e:
-        raise QueryError(f"{graph}: not valid Turtle: {e}") from None
+    store = load_turtle(ox.Store(store_dir), graph)
     store.flush()
     size = len(store)
     del store  # the workers open it read-only

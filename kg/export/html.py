@@ -24,6 +24,8 @@ import networkx as nx
 import pyvis
 from pyvis.network import Network
 
+from kg.graph import mention_edges
+
 TEMPLATES = Path(__file__).parent / "templates"
 VIS_JS = Path(pyvis.__file__).parent / "templates" / "lib" / "vis-9.1.2" / "vis-network.min.js"
 VIS_LICENCE = ("vis-network 9.1.2 (https://visjs.github.io/vis-network/), (c) 2011-2017 "
@@ -86,10 +88,6 @@ def type_styles(g: nx.DiGraph) -> dict[str, tuple[str, str]]:
     return styles
 
 
-def _mention_edges(g: nx.DiGraph):
-    return ((u, v, d) for u, v, d in g.edges(data=True) if d.get("relation") != "co_occurs")
-
-
 def ranked_entities(g: nx.DiGraph) -> list[str]:
     """Entity nodes, most papers first, then by label."""
     return sorted((n for n, d in g.nodes(data=True) if d.get("kind") == "entity"),
@@ -122,7 +120,7 @@ def drawn_edges(g: nx.DiGraph, nodes: list[str]) -> list[tuple[str, str, str, in
     """(from, to, relation, weight) of the lines to draw between `nodes`: paper -> entity edges,
     or, where no paper is drawn, each entity's strongest co-occurrences."""
     shown = set(nodes)
-    edges = [(u, v, d["relation"], 1) for u, v, d in _mention_edges(g)
+    edges = [(u, v, d["relation"], 1) for u, v, d in mention_edges(g)
              if u in shown and v in shown]
     if edges or any(g.nodes[n].get("kind") == "paper" for n in nodes):
         return edges
@@ -231,7 +229,7 @@ def page_data(g: nx.DiGraph, drawn: list[str], relations: set[str] = frozenset()
             entities[n] = {"l": label, "t": d.get("type", ""), "a": aliases,
                            "n": d.get("papers", 0)}
     links = []
-    for u, v, d in _mention_edges(g):
+    for u, v, d in mention_edges(g):
         if u in papers and v in entities:
             p = papers[u]
             links.append([u, v, d.get("relation", "mentions"),

@@ -13,6 +13,7 @@ from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace
 from rdflib.namespace import DCTERMS, OWL, PROV, SKOS
 
 from kg.export import DEFAULT_BASE
+from kg.graph import mention_edges
 
 KG = Namespace("https://w3id.org/paperkg/ontology#")
 SCHEMA = Namespace("http://schema.org/")
@@ -50,9 +51,7 @@ def to_rdf(g: nx.DiGraph, base: str = DEFAULT_BASE) -> Graph:
                 if alias != d["label"]:
                     out.add((s, SKOS.altLabel, Literal(alias)))
             out.add((s, KG.paperCount, Literal(d["papers"])))
-    for u, v, d in g.edges(data=True):
-        if d["relation"] == "co_occurs":
-            continue
+    for u, v, d in mention_edges(g):
         paper, entity = ns[u], ns[v]
         out.add((paper, KG.mentions, entity))
         if d["relation"] == "introduces":

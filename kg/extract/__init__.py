@@ -48,11 +48,10 @@ def build_pipeline(config_path: Path = CONFIG, lexicons: Iterable[Path] = ()) ->
     # "Thought(CoT)": split brackets glued to a word, so the acronym stands alone
     infixes = [*nlp.Defaults.infixes, r"(?<=[A-Za-z0-9])[()](?=[A-Za-z])"]
     nlp.tokenizer.infix_finditer = spacy.util.compile_infix_regex(infixes).finditer
+    cfg["components"]["kg_lexicon"]["extra"] = [str(p) for p in lexicons]
     for name in cfg["pipeline"]["components"]:
         settings = dict(cfg["components"].get(name, {}))
         factory = settings.pop("factory")
-        if name == "kg_lexicon":
-            settings["extra"] = [str(p) for p in lexicons]
         nlp.add_pipe(factory, name=name, before=settings.pop("before", None),
                      after=settings.pop("after", None), config=settings)
     return nlp

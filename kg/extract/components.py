@@ -323,25 +323,18 @@ class Lexicon:
 
 # ---------------------------------------------------------------------------- mentions
 
-def _load_heads() -> dict[str, tuple[str, bool]]:
-    heads = {}
-    with open(LEXICON_DIR / "heads.txt", encoding="utf-8") as f:
-        for row in csv.reader(f, delimiter="\t"):
-            if row and not row[0].startswith("#"):
-                heads[row[0]] = (row[1], row[2] == "alone")
-    return heads
-
-
-_HEADS = _load_heads()
-
-
-def _lines(name: str) -> set[str]:
+def _rows(name: str) -> list[list[str]]:
+    """The tab-separated rows of a table in lexicon/, without comments and blank lines."""
     with open(LEXICON_DIR / name, encoding="utf-8") as f:
-        return {line.strip() for line in f if line.strip() and not line.startswith("#")}
+        return [line.rstrip("\n").split("\t") for line in f
+                if line.strip() and not line.startswith("#")]
 
 
-ORGANISATIONS = _lines("organizations.txt")
-FIELDS = {name.lower() for name in _lines("fields.txt")}
+# head word -> (type, whether the word alone is a term)
+_HEADS = {row[0]: (row[1], row[2] == "alone") for row in _rows("heads.txt")}
+SPECIFICITY = {row[0]: float(row[1]) for row in _rows("specificity.txt")}
+ORGANISATIONS = {row[0].strip() for row in _rows("organizations.txt")}
+FIELDS = {row[0].strip().lower() for row in _rows("fields.txt")}
 
 TYPE_NOUNS = {  # head nouns that say what the name before or after them is
     "dataset": "Dataset", "datasets": "Dataset", "corpus": "Dataset", "corpora": "Dataset",
@@ -452,12 +445,6 @@ def make_mentions(nlp: Language, name: str, max_term_words: int,
     return Mentions(lexicon, max_term_words, min_specificity)
 
 
-def _load_specificity() -> dict[str, float]:
-    with open(LEXICON_DIR / "specificity.txt", encoding="utf-8") as f:
-        rows = (line.rstrip("\n").split("\t") for line in f if not line.startswith("#"))
-        return {row[0]: float(row[1]) for row in rows}
-
-
 class Mentions:
     """Candidate entity spans with typed evidence, into ``doc.spans["kg"]``."""
 
@@ -466,7 +453,7 @@ class Mentions:
         self.max_words = max_term_words
         self.min_specificity = min_specificity
         self.heads = _HEADS
-        self.specificity = _load_specificity()
+        self.specificity = SPECIFICITY
 
     # -- candidates ------------------------------------------------------------------
     def _names(self, doc: Doc, is_title: bool) -> list[Span]:
