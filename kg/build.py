@@ -13,12 +13,12 @@ import networkx as nx
 from kg.export import DEFAULT_BASE, write_atomically
 from kg.extract import build_pipeline, extract
 from kg.graph import build_graph, to_json
-from kg.ingest import Paper
+from kg.model import Paper
 from kg.resolve import resolve
 
 
 def build_graph_from_papers(papers: list[Paper], lexicons: list[Path] = (),
-                            quiet: bool = True) -> nx.DiGraph:
+                            quiet: bool = True) -> nx.MultiDiGraph:
     nlp = build_pipeline(lexicons=lexicons)
     # progress goes to stderr (stdout stays clean), or nowhere with `quiet`
     sink = io.StringIO() if quiet else sys.stderr

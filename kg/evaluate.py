@@ -62,7 +62,7 @@ def load_gold(path: Path) -> dict[str, list[dict]]:
     return gold
 
 
-def evaluate(g: nx.DiGraph, gold: dict[str, list[dict]]) -> Report:
+def evaluate(g: nx.MultiDiGraph, gold: dict[str, list[dict]]) -> Report:
     """Compare the entities of each gold paper (matched by paper id) with the gold's."""
     report = Report()
     papers = {d["paper_id"]: n for n, d in g.nodes(data=True) if d["kind"] == "paper"}
@@ -75,7 +75,7 @@ def evaluate(g: nx.DiGraph, gold: dict[str, list[dict]]) -> Report:
             system.append({"label": d["label"], "type": d["type"],
                            "keys": {name_key(n) for n in names},
                            "words": [_words(n) for n in names],
-                           "intro": g.edges[node, ent]["relation"] == "introduces"})
+                           "intro": g.has_edge(node, ent, "introduces")})
         golds = [{"g": e, "keys": {name_key(a) for a in [e["name"], *e["aliases"]]},
                   "words": [_words(a) for a in [e["name"], *e["aliases"]]], "by": None}
                  for e in gold_entities]

@@ -103,7 +103,7 @@ def visit(browser):
 
 
 @pytest.fixture(scope="module")
-def seed_graph_json(seed_outputs) -> nx.DiGraph:
+def seed_graph_json(seed_outputs) -> nx.MultiDiGraph:
     data = json.loads((seed_outputs / "graph.json").read_text(encoding="utf-8"))
     return nx.node_link_graph(data, edges="edges")
 

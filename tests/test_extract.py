@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from kg.extract import build_pipeline, extract
-from kg.extract.components import load_lexicon
-from kg.ingest import Paper
+from kg.extract.lexicon import load_lexicon
+from kg.model import Paper
 
 
 @pytest.fixture(scope="module")
@@ -159,3 +159,14 @@ def test_unicode_acronyms_latex_and_titled_benchmarks(nlp):
     assert found["Long Range Arena"][0] == "Benchmark"
     assert "$\\mathcal{B}$-Former" in found
     assert not {"$O", "\\log", "n"} & set(found)
+
+
+def test_pipeline_components_declare_what_they_need(nlp):
+    """Each component's `requires` is met by an earlier one's `assigns`: a missing or
+    misordered component is reported, not silently degrading quality."""
+    analysis = nlp.analyze_pipes()
+    assert analysis["problems"] == {name: [] for name in nlp.pipe_names}
+    assert nlp.pipe_names[-3:] == ["kg_candidates", "kg_types", "kg_introduced"]
+    broken = build_pipeline()
+    broken.remove_pipe("kg_acronyms")
+    assert "doc._.acronyms" in broken.analyze_pipes()["problems"]["kg_candidates"]

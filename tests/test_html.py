@@ -25,46 +25,40 @@ from kg.export.html import (
     script_json,
     to_html,
 )
-from kg.graph import cooccurrence, to_json
+from kg.graph import build_graph, to_json
+from kg.model import Entity, Mention, Paper
 
 XSS = "<img src=x onerror=alert(1)>"
 
 
-def add_paper(g: nx.DiGraph, pid: str, title: str, abstract: str, mentions: dict[str, str],
-              url: str = "", arxiv: str = "") -> None:
-    """A paper node and its `mentions` (entity node -> the text of the mention)."""
-    node = f"paper/{pid}"
-    g.add_node(node, kind="paper", label=title, abstract=abstract, url=url, arxiv=arxiv,
-               date="2024-01-01", authors=["A. Author"], paper_id=pid)
-    for entity, text in mentions.items():
-        start = abstract.index(text)
-        sentence = next(s for s in abstract.split(". ") if text in s)
-        g.add_edge(node, entity, relation="mentions", evidence=[{
-            "field": "abstract", "start": start, "end": start + len(text), "text": text,
-            "sentence": sentence, "rule": "test"}])
+def mention(paper: Paper, text: str) -> Mention:
+    """The first occurrence of `text` in the paper's abstract, as the extractor reports it."""
+    start = paper.abstract.index(text)
+    sentence = next(s for s in paper.abstract.split(". ") if text in s)
+    return Mention(paper_id=paper.id, text=text, field="abstract", start=start,
+                   end=start + len(text), sentence=sentence, type="", evidence="test",
+                   votes=())
 
 
-def small_graph() -> nx.DiGraph:
-    """Three papers around BERT, ImageNet, GLUE and ResNet, shaped like `build_graph`'s."""
-    g = nx.DiGraph()
-    for node, etype, label, aliases in [
-            ("model/bert", "Model", "BERT", ["BERT", "bert"]),
-            ("dataset/imagenet", "Dataset", "ImageNet", ["ImageNet", "ImageNet-1k"]),
-            ("benchmark/glue", "Benchmark", "GLUE", ["GLUE"]),
-            ("model/resnet", "Model", "ResNet", ["ResNet", "ResNets"])]:
-        g.add_node(node, kind="entity", type=etype, label=label, aliases=aliases, papers=0)
-    add_paper(g, "p1", XSS, "We fine-tune BERT on ImageNet. It works.",
-              {"model/bert": "BERT", "dataset/imagenet": "ImageNet"}, url="javascript:alert(1)")
-    add_paper(g, "p2", "GLUE & more", "BERT does well on GLUE. Nothing else.",
-              {"model/bert": "BERT", "benchmark/glue": "GLUE"}, arxiv="2401.00002")
-    add_paper(g, "p3", "Residual nets", "ResNet on ImageNet. ResNet is deep.",
-              {"model/resnet": "ResNet", "dataset/imagenet": "ImageNet"},
-              url="https://example.org/p3")
-    for node in [n for n, k in g.nodes(data="kind") if k == "entity"]:
-        g.nodes[node]["papers"] = g.in_degree(node)
-    for (a, b), w in sorted(cooccurrence(g).items()):
-        g.add_edge(a, b, relation="co_occurs", weight=w)
-    return g
+def small_graph() -> nx.MultiDiGraph:
+    """Three papers around BERT, ImageNet, GLUE and ResNet, built by `build_graph`."""
+    papers = [
+        Paper("p1", XSS, "We fine-tune BERT on ImageNet. It works.", url="javascript:alert(1)",
+              date="2024-01-01", authors=("A. Author",)),
+        Paper("p2", "GLUE & more", "BERT does well on GLUE. Nothing else.",
+              url="https://arxiv.org/abs/2401.00002", date="2024-01-01", authors=("A. Author",)),
+        Paper("p3", "Residual nets", "ResNet on ImageNet. ResNet is deep.",
+              url="https://example.org/p3", date="2024-01-01", authors=("A. Author",))]
+    by_id = {p.id: p for p in papers}
+    entities = [
+        Entity(label.lower(), etype, label, aliases,
+               [mention(by_id[pid], label) for pid in pids])
+        for etype, label, aliases, pids in [
+            ("Model", "BERT", ["BERT", "bert"], ["p1", "p2"]),
+            ("Dataset", "ImageNet", ["ImageNet", "ImageNet-1k"], ["p1", "p3"]),
+            ("Benchmark", "GLUE", ["GLUE"], ["p2"]),
+            ("Model", "ResNet", ["ResNet", "ResNets"], ["p3"])]]
+    return build_graph(papers, entities)
 
 
 def script_blocks(html: str) -> dict[str, str]:
@@ -162,7 +156,7 @@ def test_neighbourhood_by_shared_paper_steps():
         "model/bert", "paper/p1", "paper/p2", "dataset/imagenet", "benchmark/glue"}
     assert set(neighbourhood(g, "model/bert", 2)) == set(g.nodes)
     sub = neighbourhood(g, "model/bert", 1)
-    assert sub.edges["dataset/imagenet", "model/bert"]["relation"] == "co_occurs"
+    assert sub.has_edge("dataset/imagenet", "model/bert", "co_occurs")
     assert set(neighbourhood(g, "paper/p3", 0)) == {"paper/p3", "model/resnet",
                                                     "dataset/imagenet"}
     with pytest.raises(KeyError):
