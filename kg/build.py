@@ -24,8 +24,10 @@ def build_graph_from_papers(papers: list[Paper], lexicons: list[Path] = (),
     sink = io.StringIO() if quiet else sys.stderr
     with click.progressbar(length=len(papers), label="extracting", file=sink,
                            show_pos=True) as bar:
-        mentions = list(extract(papers, nlp, progress=bar.update))
-    return build_graph(papers, resolve(mentions))
+        found = list(extract(papers, nlp, progress=bar.update))
+    mentions = [m for x in found for m in x.mentions]
+    relations = [r for x in found for r in x.relations]
+    return build_graph(papers, resolve(mentions), relations)
 
 
 def build_outputs(papers: list[Paper], outdir: Path, base_iri: str | None = None,

@@ -1,9 +1,9 @@
 """Extraction stage: papers -> mentions (and relations) with evidence, by a spaCy pipeline.
 
 The pipeline is the pretrained English model plus paperkg's own components, one module each
-(tokens, acronyms, lexicon, candidates, votes, introduced), registered as spaCy factories and
-assembled from `pipeline.cfg` so that users can swap or re-configure them; `paper.py` applies
-the rules that need a whole paper and returns plain `kg.model` records.
+(tokens, acronyms, lexicon, candidates, votes, introduced, relations), registered as spaCy
+factories and assembled from `pipeline.cfg` so that users can swap or re-configure them;
+`paper.py` applies the rules that need a whole paper and returns plain `kg.model` records.
 """
 
 from __future__ import annotations
@@ -16,9 +16,17 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 # importing the component modules registers their factories
-from kg.extract import acronyms, candidates, introduced, lexicon, tokens, votes  # noqa: F401
-from kg.extract.paper import doc_mentions
-from kg.model import Mention, Paper
+from kg.extract import (  # noqa: F401
+    acronyms,
+    candidates,
+    introduced,
+    lexicon,
+    relations,
+    tokens,
+    votes,
+)
+from kg.extract.paper import paper_extraction
+from kg.model import Extraction, Paper
 
 CONFIG = Path(__file__).with_name("pipeline.cfg")
 
@@ -39,10 +47,10 @@ def build_pipeline(config_path: Path = CONFIG, lexicons: Iterable[Path] = ()) ->
     return nlp
 
 
-def extract(papers: list[Paper], nlp: Language | None = None,
-            progress: Callable[[int], None] = lambda n: None,
-            n_process: int = 1) -> Iterator[Mention]:
-    """Mentions of every paper, title then abstract, in document order."""
+def extract(papers: Iterable[Paper], nlp: Language | None = None,
+            progress: Callable[[int], None] = lambda n: None) -> Iterator[Extraction]:
+    """What each paper states: its mentions (title then abstract, in document order) and
+    the relations between them, one `Extraction` per paper, in input order."""
     nlp = nlp or build_pipeline()
 
     def texts() -> Iterator[tuple[Doc, tuple[Paper, str]]]:
@@ -52,11 +60,11 @@ def extract(papers: list[Paper], nlp: Language | None = None,
                 doc.user_data["is_title"] = fld == "title"
                 yield doc, (paper, fld)
 
-    docs = nlp.pipe(texts(), as_tuples=True, batch_size=32, n_process=n_process)
+    docs = nlp.pipe(texts(), as_tuples=True, batch_size=32)
     title_doc = None
     for doc, (paper, fld) in docs:
         if fld == "title":
             title_doc = doc
             continue
-        yield from doc_mentions(paper.id, title_doc, doc)
+        yield paper_extraction(paper.id, title_doc, doc)
         progress(1)

@@ -1,9 +1,11 @@
-"""The paper-level rules: one paper's title and abstract docs -> its `Mention` records.
+"""The paper-level rules: one paper's title and abstract docs -> its `Extraction` records.
 
 Some decisions need the whole paper: a title's "Name: subtitle" name is introduced, two of
 the paper's names side by side ("SSP ViTs") are two mentions, a once-used modified name
 ("over-confident contrastive learning") shrinks to the paper's plain name, and a bare head
 ("manipulation") stands for the one longer name of the paper it ends ("robot manipulation").
+Relations found per sentence are tied to the final mentions, and "we" / "our method" becomes
+the entity the paper introduces.
 """
 
 from __future__ import annotations
@@ -15,7 +17,70 @@ from spacy.tokens import Doc, Span
 from kg.extract.candidates import Evidence
 from kg.extract.lexicon import HEADS, TYPE_NOUNS
 from kg.extract.shapes import is_namelike, term_head
-from kg.model import Mention
+from kg.model import Extraction, Mention, Relation, relation_kind
+
+USES = relation_kind("uses")
+
+
+def paper_extraction(paper_id: str, title: Doc, abstract: Doc) -> Extraction:
+    """Everything the extractor finds in one paper, as plain records."""
+    mentions = doc_mentions(paper_id, title, abstract)
+    relations = doc_relations(paper_id, {"title": title, "abstract": abstract}, mentions)
+    return Extraction(paper_id, tuple(mentions), tuple(relations))
+
+
+def doc_relations(paper_id: str, docs: dict[str, Doc], mentions: list[Mention]
+                  ) -> list[Relation]:
+    """The relations of `doc._.relations`, between the paper's final mentions; a head of None
+    ("we", "our method") is the paper's own contribution: its first introduced name whose
+    type the relation (and "our dataset" / "our model") allows, title first."""
+    ours = [m for m in mentions if m.introduced]
+    out: dict[tuple, Relation] = {}
+    for fld, doc in docs.items():
+        here = [m for m in mentions if m.field == fld]
+        for f in doc._.relations:
+            kind = relation_kind(f.kind)
+            tail = _mention_at(doc, f.tail, here)
+            if tail is None:
+                continue
+            sent = doc[f.sentence[0]:f.sentence[1]]
+            if f.head is not None:
+                head = _mention_at(doc, f.head, here)
+            else:  # the paper's own: named in this sentence, else first named (title first)
+                fits = [m for m in ours if m.type in kind.heads and m.ref != tail.ref
+                        and (not f.author_types or m.type in f.author_types)]
+                head = next((m for m in fits if m.field == fld
+                             and sent.start_char <= m.start < sent.end_char), None) or next(
+                    iter(fits), None)
+            if head is None or head.text.lower() == tail.text.lower():
+                continue
+            sentence = sent.text
+            out.setdefault((kind.name, head.ref, tail.ref), Relation(
+                paper_id, kind.name, head.ref, tail.ref, sentence, f.rule))
+    for rel in _parts_of_contribution(paper_id, ours, USES):
+        out.setdefault((rel.kind, rel.head, rel.tail), rel)
+    return list(out.values())
+
+
+def _parts_of_contribution(paper_id: str, ours: list[Mention], kind) -> list[Relation]:
+    """A paper that introduces several methods builds its headline one (named in the title,
+    else first) from the others: "we propose CoCo ... a Dual Cross-modality Alignment
+    module"; "Based on PCR, we further develop HPCR" (named in the title)."""
+    systems = [m for m in ours if m.type in kind.heads]
+    if len(systems) < 2:
+        return []
+    main = systems[0]
+    named = {main.text.lower(), main.long_form.lower()}
+    return [Relation(paper_id, kind.name, main.ref, m.ref, m.sentence, "part-of-contribution")
+            for m in systems[1:] if m.text.lower() not in named
+            and m.long_form.lower() not in named and m.type in kind.tails]
+
+
+def _mention_at(doc: Doc, tokens: tuple[int, int], mentions: list[Mention]) -> Mention | None:
+    """The final mention inside the span at these token offsets (it may have shrunk)."""
+    span = doc[tokens[0]:tokens[1]]
+    return next((m for m in mentions if span.start_char <= m.start and m.end <= span.end_char),
+                None)
 
 
 def doc_mentions(paper_id: str, title: Doc, abstract: Doc) -> list[Mention]:
