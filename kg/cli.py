@@ -370,7 +370,7 @@ def view(name: str, output: Path | None, graph: Path, radius: int) -> None:
     sub = neighbourhood(g, node, radius)
     output = output or Path(f"{slugify(d['label'])}.html")
     title = f"{d['label']} ({d.get('type')}): neighbourhood, radius {radius}"
-    write_atomically([(output, lambda: to_html(sub, focus=node, title=title))])
+    write_atomically([(output, lambda: to_html(sub, focus=node, title=title, radius=radius))])
     kinds = [k for _, k in sub.nodes(data="kind")]
     click.echo(f"{d['label']} ({d.get('type')}): {_count(kinds.count('paper'), 'paper')}, "
                f"{_count(kinds.count('entity') - 1, 'other entity', 'other entities')} within "

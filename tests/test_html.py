@@ -1,4 +1,5 @@
-"""The HTML explorer's pure parts: escaping, the top-N cut, neighbourhoods, `kg view`."""
+"""The HTML explorer's pure parts: escaping, the page's data (ranks, links, evidence, relations,
+dates, the size budget), neighbourhoods, `kg view`."""
 
 from __future__ import annotations
 
@@ -6,18 +7,17 @@ import base64
 import hashlib
 import json
 import re
+import sys
 
 import networkx as nx
 import pytest
-from conftest import run_kg
+from conftest import ROOT, run_kg
 
 from kg.export.html import (
     DEFAULT_MAX_NODES,
     _evidence,
-    drawn_edges,
-    drawn_nodes,
     find_entities,
-    leaf_anchors,
+    month,
     neighbourhood,
     page_data,
     paper_link,
@@ -26,7 +26,9 @@ from kg.export.html import (
     to_html,
 )
 from kg.graph import build_graph, to_json
-from kg.model import Entity, Mention, Paper
+from kg.model import RELATION_KINDS, Entity, Mention, Paper
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -84,10 +86,9 @@ def test_input_strings_reach_the_page_only_as_escaped_json():
     assert XSS not in html and "<img" not in html
     assert "javascript:" not in script_blocks(html)["kg-data"]  # the p1 url is no link
     data = json.loads(script_blocks(html)["kg-data"])
-    assert data["papers"]["paper/p1"]["l"] == XSS
-    assert data["papers"]["paper/p2"]["l"] == "GLUE & more"
-    nodes = json.loads(script_blocks(html)["kg-nodes"])
-    assert {n["id"]: n["title"] for n in nodes}["paper/p1"] == f"Paper: {XSS}"  # plain text
+    papers = {p[0]: p for p in data["P"]}
+    assert papers["paper/p1"][1] == XSS
+    assert papers["paper/p2"][1] == "GLUE & more"
 
 
 def test_page_loads_nothing_and_its_csp_allows_exactly_its_scripts():
@@ -102,6 +103,7 @@ def test_page_loads_nothing_and_its_csp_allows_exactly_its_scripts():
         digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
         assert f"'sha256-{digest}'" in csp
     assert "vis-network" in html and "Apache-2.0" in html  # the inlined library and licence
+    assert "{{" not in markup  # every placeholder filled
 
 
 @pytest.mark.parametrize(("url", "expected"), [
@@ -120,33 +122,115 @@ def test_paper_link_falls_back_to_arxiv():
     assert paper_link({"url": "https://a.org/p", "arxiv": "2401.00002"}) == "https://a.org/p"
 
 
-def test_small_graph_is_drawn_whole_without_co_occurrence_lines():
+def test_entities_are_ranked_and_the_drawable_ones_come_first():
     g = small_graph()
-    drawn, note = drawn_nodes(g)
-    assert sorted(drawn) == sorted(g.nodes) and note == ""
-    lines = drawn_edges(g, drawn)
-    assert {rel for *_, rel, _ in lines} == {"mentions"}
-    assert len(lines) == sum(1 for *_, r in g.edges(data="relation") if r != "co_occurs")
-
-
-def test_big_graph_is_cut_to_the_top_entities_and_says_so():
-    g = small_graph()
-    drawn, note = drawn_nodes(g, max_nodes=2)
-    assert drawn == ["model/bert", "dataset/imagenet"]  # 2 papers each, then by label
-    assert "showing the 2 of 4 entities" in note and "3 papers" in note
-    assert "kg view" in note
-    lines = drawn_edges(g, drawn)
-    assert lines == [("dataset/imagenet", "model/bert", "co_occurs", 1)]
-    kept, _ = drawn_nodes(g, max_nodes=2, keep="benchmark/glue")
-    assert "benchmark/glue" in kept and len(kept) == 2
-    html = to_html(g, max_nodes=2)
-    assert len(json.loads(script_blocks(html)["kg-nodes"])) == 2
-    data = json.loads(script_blocks(html)["kg-data"])
-    assert data["note"] == note and len(data["papers"]) == 3  # all papers stay in the panel
+    data = page_data(g)
+    assert [e[0] for e in data["E"]] == ["model/bert", "dataset/imagenet", "benchmark/glue",
+                                         "model/resnet"]  # 2 papers each, then by label
+    assert data["drawable"] == 4 and data["note"] == ""
+    types = [t for t, _, _ in data["types"]]
+    assert data["E"][0][1:] == ["BERT", types.index("Model"), 2, ["bert"]]
+    cut = page_data(g, max_nodes=2)
+    assert cut["drawable"] == 2 and "can draw the 2 entities" in cut["note"]
+    assert len(cut["E"]) == 4 and len(cut["P"]) == 3  # every entity and paper still listed
+    kept = page_data(g, max_nodes=2, focus="benchmark/glue")
+    assert "benchmark/glue" in [e[0] for e in kept["E"][:2]]
 
 
 def test_default_cut_is_a_few_thousand_nodes():
     assert 1000 <= DEFAULT_MAX_NODES <= 5000
+
+
+def test_links_carry_the_evidence_as_offsets():
+    g = small_graph()
+    data = page_data(g)
+    e_index = {e[0]: i for i, e in enumerate(data["E"])}
+    papers = {p[0]: i for i, p in enumerate(data["P"])}
+    p1 = papers["paper/p1"]
+    row = data["L"][p1]
+    k = row.index(e_index["dataset/imagenet"])
+    [ev] = data["V"][p1][k]
+    abstract = data["P"][p1][5]
+    assert ev[0] == 1 and abstract[ev[1]:ev[2]] == "ImageNet"
+    assert abstract[ev[3]:ev[4]] == "We fine-tune BERT on ImageNet"
+    assert data["P"][p1][2] == ""
+    assert data["P"][papers["paper/p2"]][2] == "https://arxiv.org/abs/2401.00002"
+
+
+def test_introduces_links_are_complemented():
+    g = small_graph()
+    g.edges["paper/p3", "model/resnet", "mentions"]["relation"] = "introduces"
+    data = page_data(g)
+    resnet = [e[0] for e in data["E"]].index("model/resnet")
+    p3 = [p[0] for p in data["P"]].index("paper/p3")
+    assert ~resnet in data["L"][p3]
+
+
+def test_relations_and_kinds_come_from_the_table():
+    g = small_graph()
+    g.add_edge("model/bert", "dataset/imagenet", key="trained_on", relation="trained_on",
+               statements=[{"paper": "paper/p1", "sentence": "We fine-tune BERT on ImageNet",
+                            "rule": "train-on"},
+                           {"paper": "paper/p2", "sentence": "Not in the text.", "rule": "x"}])
+    data = page_data(g)
+    assert [k[0] for k in data["kinds"]] == [k.name for k in RELATION_KINDS]
+    trained = next(k for k in data["kinds"] if k[0] == "trained_on")
+    assert trained[2:4] == ["trained on", "trains"] and trained[4]["color"]
+    [(h, k, t, statements)] = data["R"]
+    assert data["E"][h][0] == "model/bert" and data["E"][t][0] == "dataset/imagenet"
+    assert data["kinds"][k][0] == "trained_on"
+    papers = [p[0] for p in data["P"]]
+    (p1, at, rule), (p2, text, _) = statements
+    assert papers[p1] == "paper/p1" and rule == "train-on"
+    assert data["P"][p1][5][at[1]:at[2]] == "We fine-tune BERT on ImageNet" and at[0] == 1
+    assert papers[p2] == "paper/p2" and text == "Not in the text."
+
+
+def test_dates_give_the_months_and_each_drawable_entity_its_papers_by_month():
+    assert month("2024-05-01") == 2024 * 12 + 4
+    assert month("2024-05") == month("2024-05-31")
+    assert month("2024") == 2024 * 12
+    assert month("") is None and month("May 2024") is None and month("2024-13") is None
+    g = small_graph()
+    g.nodes["paper/p3"]["date"] = "2023-02-10"
+    data = page_data(g)
+    assert data["months"] == [2023 * 12 + 1, 2024 * 12]
+    imagenet = [e[0] for e in data["E"]].index("dataset/imagenet")
+    assert data["H"][imagenet] == [[2023 * 12 + 1, 1], [2024 * 12, 1]]
+
+
+def test_co_occurrences_keep_each_drawable_entitys_strongest():
+    g = small_graph()
+    data = page_data(g)
+    names = [e[0] for e in data["E"]]
+    assert all(a < b for a, b, _ in data["C"])
+    assert {(frozenset((names[a], names[b])), w) for a, b, w in data["C"]} == {
+        (frozenset(("dataset/imagenet", "model/bert")), 1),
+        (frozenset(("dataset/imagenet", "model/resnet")), 1),
+        (frozenset(("model/bert", "benchmark/glue")), 1)}
+
+
+def test_a_big_graph_leaves_out_abstracts_and_evidence_then_papers_to_stay_small():
+    from synthetic import synthetic_graph
+
+    g = synthetic_graph(300, 600)
+    full = page_data(g)
+    size = len(script_json(full).encode())
+    lean = page_data(g, budget=size - 1)
+    assert lean["level"] == "lean" and lean["V"] is None
+    assert all(p[5] is None and len(p[4]) <= 3 for p in lean["P"])
+    assert all(s[1] is None for r in lean["R"] for s in r[3])
+    assert "leaves out abstracts and evidence" in lean["missing"]
+    assert lean["L"] == full["L"] and lean["E"] == full["E"]  # neighbours stay exact
+    budget = len(script_json(lean).encode()) // 2
+    cut = page_data(g, budget=budget)
+    assert cut["level"] == "cut" and len(script_json(cut).encode()) <= budget
+    assert 0 < len(cut["P"]) < len(full["P"]) and "It lists" in cut["missing"]
+    assert cut["E"][:cut["drawable"]] == full["E"][:full["drawable"]]
+    names = [e[0] for e in cut["E"]]
+    for p, row in zip(cut["P"], cut["L"], strict=True):  # links renumbered, still true
+        assert {names[e if e >= 0 else ~e] for e in row} <= {
+            v for _, v, k in g.out_edges(p[0], keys=True)}
 
 
 def test_neighbourhood_by_shared_paper_steps():
@@ -180,30 +264,11 @@ def test_evidence_as_offsets_or_fallback():
     ev = {"field": "abstract", "start": second, "end": second + 1, "text": "X",
           "sentence": "We use X here."}
     field, start, end, s0, s1 = _evidence(text, ev)
-    assert text[s0:s1] == "We use X here." and s0 <= start < end <= s1
+    assert field == 1 and text[s0:s1] == "We use X here." and s0 <= start < end <= s1
     assert s0 == text.rindex("We use")  # the sentence that holds this mention
-    assert _evidence(text, {**ev, "start": 0, "end": 1}) == ["abstract", "We use X here.", "X"]
+    assert _evidence(text, {**ev, "start": 0, "end": 1}) == [1, "We use X here.", "X"]
     assert _evidence(text, {**ev, "sentence": "Not in the text."}) == [
-        "abstract", "Not in the text.", "X"]
-
-
-def test_page_data_links_carry_the_evidence():
-    g = small_graph()
-    data = page_data(g, list(g.nodes))
-    assert data["entities"]["model/bert"] == {"l": "BERT", "t": "Model", "a": ["bert"], "n": 2}
-    links = {(p, e): (rel, evs) for p, e, rel, evs in data["links"]}
-    rel, [ev] = links["paper/p1", "dataset/imagenet"]
-    abstract = data["papers"]["paper/p1"]["a"]
-    assert rel == "mentions" and abstract[ev[1]:ev[2]] == "ImageNet"
-    assert abstract[ev[3]:ev[4]] == "We fine-tune BERT on ImageNet"
-    assert data["papers"]["paper/p1"]["u"] == ""
-    assert data["papers"]["paper/p2"]["u"] == "https://arxiv.org/abs/2401.00002"
-
-
-def test_leaves_hang_from_their_only_neighbour():
-    lines = [("p1", "a"), ("p1", "b"), ("p2", "b"), ("p2", "c"), ("p3", "d")]
-    anchors = leaf_anchors(["p1", "p2", "p3", "a", "b", "c", "d", "e"], lines)
-    assert anchors == {"a": "p1", "c": "p2", "p3": "d"}  # p3-d: the larger id hangs
+        1, "Not in the text.", "X"]
 
 
 @pytest.fixture
@@ -221,11 +286,13 @@ def test_kg_view_writes_the_neighbourhood_page(graph_json, tmp_path):
     blocks = script_blocks(out.read_text(encoding="utf-8"))
     data = json.loads(blocks["kg-data"])
     assert data["focus"] == "model/bert" and "radius 1" in data["title"]
-    assert {n["id"] for n in json.loads(blocks["kg-nodes"])} == {
+    assert data["radius"] == 1
+    assert {e[0] for e in data["E"]} | {p[0] for p in data["P"]} == {
         "model/bert", "paper/p1", "paper/p2", "dataset/imagenet", "benchmark/glue"}
     result = run_kg("view", "ImageNet-1k", "--graph", graph_json, "-o", out, "--radius", "2")
     assert result.exit_code == 0, result.output
-    assert len(json.loads(script_blocks(out.read_text(encoding="utf-8"))["kg-nodes"])) == 7
+    data = json.loads(script_blocks(out.read_text(encoding="utf-8"))["kg-data"])
+    assert len(data["E"]) + len(data["P"]) == 7 and data["radius"] == 2
 
 
 @pytest.mark.parametrize(("args", "message"), [
