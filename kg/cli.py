@@ -226,6 +226,7 @@ def _list_examples(examples: dict) -> str:
 Examples:
   kg serve                          # output/graph.ttl at http://127.0.0.1:7878/sparql
   kg serve other/graph.ttl --port 8000 --timeout 30 --max-rows 50000
+  kg serve --workers 4 --max-workers 16 --idle-timeout 10
   kg serve --cors                   # for a browser client such as YASGUI
   curl -H 'Accept: text/csv' --data-urlencode \\
        'query=SELECT ?label WHERE { ?e a kg:Task ; rdfs:label ?label }' \\
@@ -244,15 +245,21 @@ Examples:
               help="Rows (or triples) a result is cut to; a cut result carries the header "
                    "X-SPARQL-MaxRows.")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1),
-              help="How many queries run at the same time.")
+              help="Worker processes started at once; also how many queries may run longer "
+                   "than a second at the same time.")
+@click.option("--max-workers", default=8, show_default=True, type=click.IntRange(min=1),
+              help="Worker processes at most: more are started while all are busy, so quick "
+                   "queries are answered while long ones run.")
+@click.option("--idle-timeout", default=30, show_default=True, type=click.IntRange(min=1),
+              help="Seconds an idle or half-sent connection is kept open.")
 @click.option("--cors", is_flag=True,
               help="Let web pages of any site query it (for a browser client such as YASGUI).")
 @click.option("-q", "--quiet", is_flag=True, help="No log line per request.")
 def serve(graph: Path, host: str, port: int, timeout: float, max_rows: int, workers: int,
-          cors: bool, quiet: bool) -> None:
+          max_workers: int, idle_timeout: int, cors: bool, quiet: bool) -> None:
     """A read-only SPARQL 1.1 Protocol endpoint over GRAPH: GET and POST at /sparql, results
     in JSON, XML, CSV, TSV (or Turtle, N-Triples, RDF/XML for graphs) by the Accept header.
-    Updates are refused; prefixes are predeclared as for `kg query`."""
+    Updates and SERVICE are refused; prefixes are predeclared as for `kg query`."""
     import signal
 
     from kg.query import QueryError
@@ -261,14 +268,17 @@ def serve(graph: Path, host: str, port: int, timeout: float, max_rows: int, work
     if not graph.is_file():
         raise click.ClickException(f"{graph}: no such file")
     try:
-        endpoint = Endpoint(graph, host, port, timeout, max_rows, workers, log=not quiet,
-                            cors=cors)
+        endpoint = Endpoint(graph, host, port, timeout, max_rows, workers, max_workers,
+                            idle_timeout, log=not quiet, cors=cors)
     except QueryError as e:
         raise click.ClickException(str(e)) from None
     except OSError as e:
-        raise click.ClickException(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+        raise click.ClickException(f"cannot serve on {host}:{port}: {e.strerror or e}") from None
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"warning: listening on {host}: other machines can query the graph", err=True)
+    if not endpoint.workers.sandboxed:
+        click.echo("warning: this system cannot deny the workers network access (seccomp); "
+                   "SERVICE is still refused as the query parses", err=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     click.echo(f"SPARQL endpoint {endpoint.url}: {endpoint.triples} triples of {graph}, "
                f"read-only, {timeout:g} s and {max_rows} rows a query (Ctrl-C stops it)", err=True)

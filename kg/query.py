@@ -57,6 +57,7 @@ _XSD = "http://www.w3.org/2001/XMLSchema#"
 _NUMBERS = {_XSD + t for t in ("integer", "decimal", "double", "float", "long", "int")}
 _UPDATE = re.compile(r"(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH)\b", re.I)
 _FORM = re.compile(r"(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.I)
+_CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _PROLOGUE_DECL = re.compile(r"(?:\s+|#[^\n]*|PREFIX\s+[\w.-]*:\s*<[^>]*>|BASE\s*<[^>]*>)*", re.I)
 
 
@@ -158,12 +159,33 @@ def _evaluated(items) -> Iterator:
         raise QueryError(f"query failed: {e}") from None
 
 
-def uses_service(query: str) -> bool:
-    """Whether a query calls another endpoint (SERVICE): the keyword outside strings, IRIs,
-    comments and names."""
-    code = re.sub(r'"""(?s:.*?)"""|\'\'\'(?s:.*?)\'\'\'|"(?:[^"\\\n]|\\.)*"'
-                  r"|'(?:[^'\\\n]|\\.)*'|<[^<>\s]*>|#[^\n]*", " ", query)
-    return re.search(r"(?<![\w?$:])SERVICE(?![\w:])", code, re.I) is not None
+def calls_service(query: str) -> bool:
+    """Whether a query calls another endpoint (SERVICE), as a SPARQL parser reads it.
+
+    A query whose text, codepoint escapes decoded, never spells "service" cannot (the keyword
+    has no other spelling); any other is parsed with rdflib's SPARQL parser, and one that it
+    cannot parse counts as calling out: a parser's blind spot must not let a SERVICE through.
+    """
+    decoded = _CODEPOINT.sub(lambda m: chr(min(int(m[1] or m[2], 16), 0x10FFFF)), query)
+    if "service" not in decoded.casefold():
+        return False
+    from pyparsing import ParseResults
+    from rdflib.plugins.sparql.parser import parseQuery
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    try:
+        todo = [parseQuery(PROLOGUE + query)]
+    except Exception:  # a syntax error, or pyparsing's recursion on deep nesting
+        return True
+    while todo:  # the parse tree, without recursion
+        node = todo.pop()
+        if isinstance(node, CompValue):
+            if node.name == "ServiceGraphPattern":
+                return True
+            todo.extend(node.values())
+        elif isinstance(node, list | tuple | ParseResults):
+            todo.extend(node)
+    return False
 
 
 def select(store: ox.Store, query: str) -> list[dict[str, object]]:

@@ -439,10 +439,15 @@ def test_evaluation_error_is_one_line(seed_graph):
     assert result.output.count("\n") == 1
 
 
-def test_uses_service_sees_the_keyword_only():
-    assert q.uses_service("select * where { service silent <http://x> { ?s ?p ?o } }")
-    assert not q.uses_service('SELECT ?service WHERE { ?service a ex:SERVICE ; '
-                              'rdfs:label "SERVICE" ; <http://x/SERVICE> 1 } # SERVICE')
+def test_calls_service_reads_the_parsed_query():
+    assert q.calls_service("select * where { service silent <http://x> { ?s ?p ?o } }")
+    assert q.calls_service("SELECT * WHERE { BIND(kg:a\\' AS ?x) SERVICE <http://x> { ?a ?b ?c }"
+                           " FILTER(?x != 'z') }")  # a regular expression read a string here
+    assert q.calls_service("SELECT * WHERE { \\u0053ERVICE <http://x> { ?s ?p ?o } }")
+    assert q.calls_service("SELECT * WHERE { SERVICE <http://x> { " + "{" * 5000)  # unparsable
+    assert not q.calls_service('SELECT ?service WHERE { ?service a kg:SERVICE ; '
+                               'rdfs:label "SERVICE" ; <http://x/SERVICE> 1 } # SERVICE')
+    assert not q.calls_service("SELECT * WHERE { ?s ?p ?o }")
 
 
 def test_not_turtle_is_one_line(tmp_path):
