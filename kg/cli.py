@@ -188,11 +188,16 @@ def query(text: str | None, query_file, example_name: str | None, list_examples:
             raise click.UsageError("give one query: QUERY, -f FILE or --example NAME")
         sparql = (text if text is not None else query_file.read() if query_file
                   else q.example(example_name).text)
+        values: dict[str, str] = {}
         for b in bindings:
             name, sep, value = b.partition("=")
             if not sep or not name.strip("?"):
                 raise click.BadParameter(f"{b!r} is not NAME=VALUE", param_hint="--bind")
-            sparql = q.bind(sparql, name.strip("?"), value)
+            if name.strip("?") in values:
+                raise click.BadParameter(f"{name.strip('?')} is bound twice", param_hint="--bind")
+            values[name.strip("?")] = value
+        if values:
+            sparql = q.bind(sparql, values)
         if show:
             click.echo(q.PROLOGUE + "\n" + sparql.rstrip("\n"))
             return

@@ -244,13 +244,16 @@ def values_clauses(query: str) -> dict[str, str]:
     return {m["var"]: m["value"] for m in _values(None).finditer(query)}
 
 
-def bind(query: str, name: str, value: str) -> str:
-    """The query with ``VALUES ?name { … }`` set to value: a string, a number or an <IRI>."""
-    pattern = _values(name)
-    if not pattern.search(query):
-        raise QueryError(f"cannot bind {name!r}: the query has no 'VALUES ?{name} {{ … }}'")
-    term = sparql_term(value)
-    return pattern.sub(lambda m: m["head"] + term + m["tail"], query)
+def bind(query: str, values: dict[str, str]) -> str:
+    """The query with each ``VALUES ?name { … }`` set to its value (a string, a number, an
+    <IRI> or prefix:name), in one pass over the query as written: an inserted value is never
+    read again as query text, so it can neither rewrite another clause nor leave its quotes."""
+    for name in values:
+        if not _values(name).search(query):
+            raise QueryError(f"cannot bind {name!r}: the query has no 'VALUES ?{name} {{ … }}'")
+    terms = {name: sparql_term(value) for name, value in values.items()}
+    return _values(None).sub(lambda m: m["head"] + terms[m["var"]] + m["tail"]
+                             if m["var"] in terms else m[0], query)
 
 
 def _values(name: str | None) -> re.Pattern:

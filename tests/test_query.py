@@ -383,17 +383,35 @@ def test_output_formats_are_the_modules():
 
 def test_bind_sets_values_and_quotes_text():
     text = 'SELECT * WHERE { VALUES ?x { "a" } VALUES ?n { 1 } ?s ?p ?x }'
-    assert q.bind(text, "x", 'say "hi"\n') == \
+    assert q.bind(text, {"x": 'say "hi"\n'}) == \
         'SELECT * WHERE { VALUES ?x { "say \\"hi\\"\\n" } VALUES ?n { 1 } ?s ?p ?x }'
-    assert 'VALUES ?n { 42 }' in q.bind(text, "n", "42")
-    assert "VALUES ?x { <https://w3id.org/paperkg/ontology#Task> }" in q.bind(text, "x", "kg:Task")
+    assert 'VALUES ?n { 42 }' in q.bind(text, {"n": "42"})
+    assert "VALUES ?x { <https://w3id.org/paperkg/ontology#Task> }" in \
+        q.bind(text, {"x": "kg:Task"})
     assert "VALUES ?x { <https://w3id.org/paperkg/id/model/gpt-4> }" in \
-        q.bind(text, "x", "id:model/gpt-4")
-    assert 'VALUES ?x { "42" }' in q.bind(text, "x", '"42"')
+        q.bind(text, {"x": "id:model/gpt-4"})
+    assert 'VALUES ?x { "42" }' in q.bind(text, {"x": '"42"'})
+    assert q.bind(text, {"x": "b", "n": "2"}) == q.bind(q.bind(text, {"x": "b"}), {"n": "2"})
     with pytest.raises(q.QueryError, match="no 'VALUES [?]y"):
-        q.bind(text, "y", "1")
+        q.bind(text, {"y": "1"})
     with pytest.raises(q.QueryError, match="not an IRI"):
-        q.bind(text, "x", "<a b>")
+        q.bind(text, {"x": "<a b>"})
+
+
+def test_a_bound_value_is_never_read_as_query_text(seed_graph):
+    """Each value goes into its own clause as a literal: one value that spells a VALUES
+    clause is not rewritten by the next --bind, and no value leaves its quotes."""
+    args = ("-e", "paper-entities", "--bind", "paper_title=VALUES ?type { z }",
+            "--bind", "type=1 } FILTER(false) #")
+    shown = kg_query(*args, "--show")
+    assert shown.exit_code == 0, shown.output
+    assert 'VALUES ?paper_title { "VALUES ?type { z }" }' in shown.output
+    assert 'VALUES ?type { "1 } FILTER(false) #" }' in shown.output
+    assert "FILTER(false)" not in shown.output.replace('"1 } FILTER(false) #"', "")
+    ran = kg_query(*args, "-g", seed_graph, "--format", "csv")
+    assert ran.exit_code == 0 and ran.output.splitlines()[1:] == []  # a query, no match
+    twice = kg_query("-e", "paper-entities", "--bind", "type=1", "--bind", "type=2", "--show")
+    assert twice.exit_code == 2 and "bound twice" in twice.output
 
 
 @pytest.mark.parametrize(("text", "where", "what"), [
