@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -110,7 +111,17 @@ BAD_INPUTS = {
     "empty-page": ("empty.txt", "", "empty.txt", "empty"),
     "empty-jsonl": ("empty.jsonl", "\n\n", "empty.jsonl", "empty"),
     "empty-csv": ("empty.csv", "", "empty.csv", "empty"),
+    "jsonl-authors-number": ("bad.jsonl", _GOOD + json.dumps(dict(PAPERS[1], authors=5)) + "\n",
+                             "bad.jsonl:2", "'authors' must be a list of names"),
+    "jsonl-title-list": ("bad.jsonl", _GOOD + json.dumps(dict(PAPERS[1], title=["a", "b"]))
+                         + "\n", "bad.jsonl:2", "'title' must be text, not a list"),
+    "jsonl-id-object": ("bad.jsonl", _GOOD + json.dumps(dict(PAPERS[1], id={"n": 1})) + "\n",
+                        "bad.jsonl:2", "'id' must be text, not an object"),
+    "jsonl-nested-deep": ("bad.jsonl", _GOOD + "[" * 100_000 + "]" * 100_000 + "\n",
+                          "bad.jsonl:2", "nested too deeply"),
     "missing-path": ("missing.jsonl", None, "missing.jsonl", "no such file"),
+    "symlink-loop": ("loop.jsonl", "LOOP", "loop.jsonl", "Too many levels of symbolic links"),
+    "fifo": ("pipe.jsonl", "FIFO", "pipe.jsonl", "not a regular file"),
     "unreadable": ("locked.jsonl", _GOOD, "locked.jsonl", "cannot read: Permission denied"),
 }
 
@@ -122,7 +133,11 @@ def bad_input(request, tmp_path, monkeypatch):
     name, content, where, fragment = BAD_INPUTS[request.param]
     path = tmp_path / "in" / name
     path.parent.mkdir()
-    if isinstance(content, str):
+    if content == "FIFO":  # reading it would wait for a writer forever
+        os.mkfifo(path)
+    elif content == "LOOP":
+        path.symlink_to(path)
+    elif isinstance(content, str):
         path.write_text(content, encoding="utf-8")
     elif content is not None:
         path.write_bytes(content)
