@@ -56,16 +56,16 @@ def build(inputs: tuple[Path, ...], outdir: Path, fmt: str | None, base_iri: str
           lexicons: tuple[Path, ...], skip_bad: bool, quiet: bool) -> None:
     """Read paper lists (files or directories of .txt pages, .jsonl, .csv) and write
     OUTPUT/graph.ttl, OUTPUT/graph.json and OUTPUT/graph.html."""
-    from kg.build import build_outputs
+    from kg.build import build_outputs, check_lexicons
+    from kg.export import OutputError, check_writable
 
     try:
         papers = read_papers(list(inputs), fmt=fmt, skip_bad=skip_bad, warn=_warn(quiet))
-    except InputError as e:
-        raise click.ClickException(str(e)) from None
-    try:
+        check_lexicons(list(lexicons))
+        check_writable(outdir)  # before the extraction, not after it
         written = build_outputs(papers, outdir, base_iri=base_iri, lexicons=list(lexicons),
                                 quiet=quiet)
-    except ValueError as e:  # a bad lexicon file
+    except (InputError, OutputError) as e:
         raise click.ClickException(str(e)) from None
     if not quiet:
         click.echo(f"{_count(len(papers), 'paper')} -> " + ", ".join(str(p) for p in written),
@@ -124,15 +124,16 @@ def evaluate_cmd(gold: Path, papers_path: Path, lexicons: tuple[Path, ...], top:
     """Extract from annotated PAPERS and compare with GOLD (one JSON object per paper:
     id, entities with name, aliases, type, introduced, optional): precision, recall and F1,
     per-type recall, and the top misses."""
-    from kg.build import build_graph_from_papers
+    from kg.build import build_graph_from_papers, check_lexicons
     from kg.evaluate import evaluate, format_report, load_gold
 
     try:
         gold_rows = load_gold(gold)
         papers = read_papers([papers_path])
-        g = build_graph_from_papers(papers, list(lexicons))
-    except (InputError, OSError, ValueError) as e:
+        check_lexicons(list(lexicons))
+    except InputError as e:
         raise click.ClickException(str(e)) from None
+    g = build_graph_from_papers(papers, list(lexicons))
     click.echo(format_report(evaluate(g, gold_rows), top))
 
 
@@ -351,24 +352,12 @@ def view(name: str, output: Path | None, graph: Path, radius: int) -> None:
     """Write the explorer page (like graph.html) for the neighbourhood of one entity, NAME
     being its label or one of its aliases."""
     import difflib
-    import json
 
-    import networkx as nx
-
-    from kg.export import write_atomically
+    from kg.export import OutputError, write_atomically
     from kg.export.html import find_entities, neighbourhood, to_html
     from kg.ingest import slugify
 
-    try:
-        data = json.loads(graph.read_text(encoding="utf-8"))
-        if not isinstance(data, dict):
-            raise ValueError("not a JSON object")
-        g = nx.node_link_graph(data, edges="edges")
-    except FileNotFoundError:
-        raise click.ClickException(f"{graph}: no such file (make it with: kg build)") from None
-    except (OSError, ValueError, KeyError, TypeError, nx.NetworkXError) as e:
-        raise click.ClickException(f"{graph}: not a graph.json written by kg build "
-                                   f"({type(e).__name__}: {e})") from None
+    g = _read_graph_json(graph)
     hits = find_entities(g, name)
     if not hits:
         names = sorted({str(n) for _, d in g.nodes(data=True) if d.get("kind") == "entity"
@@ -385,11 +374,62 @@ def view(name: str, output: Path | None, graph: Path, radius: int) -> None:
     sub = neighbourhood(g, node, radius)
     output = output or Path(f"{slugify(d['label'])}.html")
     title = f"{d['label']} ({d.get('type')}): neighbourhood, radius {radius}"
-    write_atomically([(output, lambda: to_html(sub, focus=node, title=title))])
+    try:
+        write_atomically([(output, lambda: to_html(sub, focus=node, title=title))])
+    except OutputError as e:
+        raise click.ClickException(str(e)) from None
     kinds = [k for _, k in sub.nodes(data="kind")]
     click.echo(f"{d['label']} ({d.get('type')}): {_count(kinds.count('paper'), 'paper')}, "
                f"{_count(kinds.count('entity') - 1, 'other entity', 'other entities')} within "
                f"radius {radius} -> {output}", err=True)
+
+
+def _read_graph_json(path: Path):
+    """The networkx graph of a graph.json written by kg build, or a one-line error that says
+    what is wrong with the file (never a guess from some exception type)."""
+    import json
+
+    import networkx as nx
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise click.ClickException(f"{path}: no such file (make it with: kg build)") from None
+    except OSError as e:
+        raise click.ClickException(f"{path}: cannot read: {e.strerror or e}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        raise click.ClickException(f"{path}: not a graph.json written by kg build (not JSON: "
+                                   f"{type(e).__name__})") from None
+    problem = _graph_json_problem(data)
+    if problem:
+        raise click.ClickException(f"{path}: not a graph.json written by kg build ({problem})")
+    return nx.node_link_graph(data, edges="edges")
+
+
+def _graph_json_problem(data) -> str:
+    """What keeps node-link data from being a graph of kg build ("" if nothing): the fields
+    that reading it and `kg view` rely on."""
+    if not isinstance(data, dict):
+        return "not a JSON object"
+    nodes, edges = data.get("nodes"), data.get("edges")
+    if not isinstance(nodes, list) or not isinstance(edges, list):
+        return "no 'nodes' and 'edges' lists"
+    ids = set()
+    for i, n in enumerate(nodes):
+        if not isinstance(n, dict) or not isinstance(n.get("id"), str):
+            return f"node {i} has no id"
+        if n.get("kind") not in ("paper", "entity") or not isinstance(n.get("label"), str):
+            return f"node {n['id']!r} has no kind (paper or entity) or no label"
+        if n["kind"] == "entity" and not (isinstance(n.get("type"), str)
+                                          and isinstance(n.get("aliases"), list)):
+            return f"entity {n['id']!r} has no type or no aliases"
+        ids.add(n["id"])
+    for i, e in enumerate(edges):
+        if not isinstance(e, dict) or e.get("source") not in ids or e.get("target") not in ids:
+            return f"edge {i} does not join two of its nodes"
+        if e.get("relation") not in ("mentions", "introduces", "co_occurs"):
+            return f"edge {i} has no relation (mentions, introduces or co_occurs)"
+    return ""
 
 
 def main() -> None:

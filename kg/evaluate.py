@@ -48,18 +48,42 @@ class Report:
 
 
 def load_gold(path: Path) -> dict[str, list[dict]]:
-    """paper id -> gold entities, with a one-line error for a bad line."""
+    """paper id -> gold entities, with a one-line error for a missing file or a bad line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(path, None, "no such file") from None
+    except OSError as e:
+        raise InputError(path, None, f"cannot read: {e.strerror or e}") from None
+    except UnicodeDecodeError:
+        raise InputError(path, None, "not UTF-8 text") from None
     gold = {}
-    with open(path, encoding="utf-8") as f:
-        for no, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                gold[str(row["id"])] = list(row["entities"])
-            except (json.JSONDecodeError, KeyError, TypeError) as e:
-                raise InputError(path, no, f"not a gold record ({e})") from None
+    for no, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except (ValueError, RecursionError) as e:
+            raise InputError(path, no, f"not a gold record (not JSON: {e})") from None
+        problem = _gold_problem(row)
+        if problem:
+            raise InputError(path, no, f"not a gold record ({problem})")
+        gold[str(row["id"])] = row["entities"]
     return gold
+
+
+def _gold_problem(row) -> str:
+    """What keeps a parsed line from being a gold record ("" if nothing)."""
+    if not isinstance(row, dict) or not isinstance(row.get("id"), str | int):
+        return "no id"
+    if not isinstance(row.get("entities"), list):
+        return "no list of entities"
+    for e in row["entities"]:
+        if not (isinstance(e, dict) and isinstance(e.get("name"), str)
+                and isinstance(e.get("aliases"), list) and e.get("type") in COARSE):
+            return f"an entity needs a name, a list of aliases and one of the types " \
+                   f"{', '.join(COARSE)}: {json.dumps(e)[:80]}"
+    return ""
 
 
 def evaluate(g: nx.DiGraph, gold: dict[str, list[dict]]) -> Report:

@@ -28,7 +28,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
-from kg.export import DEFAULT_BASE
+from kg.export import DEFAULT_BASE, locked
 from kg.export.rdf import PREFIXES
 
 #: Prefixes every query may use without declaring them: the export's (the ontology's ``kg:``,
@@ -91,18 +91,21 @@ def open_store(path: Path, cache: bool = False) -> ox.Store:
     version = home / f"{st.st_size}-{st.st_mtime_ns}"
     if not (version / "complete").exists():
         home.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=home, prefix=".loading-"))
-        store = load_turtle(ox.Store(str(tmp / "store")), path)
-        store.flush()
-        del store  # closes it
-        (tmp / "complete").touch()
-        try:
-            tmp.rename(version)
-        except OSError:  # another `kg query` got there first
-            shutil.rmtree(tmp, ignore_errors=True)
-        for old in home.iterdir():  # earlier versions of the file
-            if old != version and not old.name.startswith("."):
-                shutil.rmtree(old, ignore_errors=True)
+        with locked(home):  # one `kg query` loads a file at a time; the others then reuse it
+            for old in home.iterdir():  # earlier versions, and loads that a crash cut short
+                if old != version:
+                    shutil.rmtree(old, ignore_errors=True)
+            if not (version / "complete").exists():
+                tmp = Path(tempfile.mkdtemp(dir=home, prefix=".loading-"))
+                try:
+                    store = load_turtle(ox.Store(str(tmp / "store")), path)
+                    store.flush()
+                    del store  # closes it
+                except BaseException:
+                    shutil.rmtree(tmp, ignore_errors=True)
+                    raise
+                (tmp / "complete").touch()
+                tmp.rename(version)
     return ox.Store.read_only(str(version / "store"))
 
 

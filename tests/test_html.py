@@ -256,3 +256,33 @@ def test_kg_view_reports_a_missing_or_bad_graph(tmp_path):
     result = run_kg("view", "bert", "--graph", bad)
     assert result.exit_code == 1 and "not a graph.json" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(("edit", "problem"), [
+    (lambda d: d["nodes"][0].pop("id"), "node 0 has no id"),
+    (lambda d: next(n for n in d["nodes"] if n["kind"] == "entity").pop("label"),
+     "has no kind (paper or entity) or no label"),
+    (lambda d: next(n for n in d["nodes"] if n["kind"] == "entity").update(aliases="x"),
+     "has no type or no aliases"),
+    (lambda d: d["edges"][0].update(target="nowhere"), "edge 0 does not join two of its nodes"),
+    (lambda d: d["edges"][0].pop("relation"), "edge 0 has no relation"),
+    (lambda d: d.pop("edges"), "no 'nodes' and 'edges' lists"),
+])
+def test_kg_view_says_what_is_wrong_with_a_graph_json(graph_json, edit, problem):
+    data = json.loads(graph_json.read_text(encoding="utf-8"))
+    edit(data)
+    graph_json.write_text(json.dumps(data), encoding="utf-8")
+    result = run_kg("view", "bert", "--graph", graph_json)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert result.output == f"Error: {graph_json}: not a graph.json written by kg build " \
+                            f"({result.output.split('(', 1)[1]}"
+    assert problem in result.output and len(result.output.splitlines()) == 1
+
+
+def test_kg_view_does_not_disguise_a_bug(graph_json, monkeypatch):
+    def broken(*args, **kwargs):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(nx, "node_link_graph", broken)
+    result = run_kg("view", "bert", "--graph", graph_json)
+    assert isinstance(result.exception, KeyError)

@@ -51,3 +51,15 @@ def test_eval_rejects_a_bad_gold_line(tmp_path):
     result = CliRunner().invoke(cli, ["eval", str(gold), "--papers", str(papers)])
     assert result.exit_code == 1
     assert f"{gold}:2" in result.output and "Traceback" not in result.output
+
+
+def test_eval_names_a_missing_file_in_one_line(tmp_path):
+    papers, gold = tmp_path / "p.jsonl", tmp_path / "g.jsonl"
+    papers.write_text('{"id": "a", "title": "T", "abstract": "A"}\n', encoding="utf-8")
+    gold.write_text('{"id": "a", "entities": []}\n', encoding="utf-8")
+    for args, missing in (([tmp_path / "gold.jsonl", "--papers", papers], "gold.jsonl"),
+                          ([gold, "--papers", tmp_path / "none.jsonl"], "none.jsonl")):
+        result = CliRunner().invoke(cli, ["eval", *map(str, args)])
+        assert result.exit_code == 1
+        assert result.output.startswith(f"Error: {tmp_path / missing}: no such file")
+        assert len(result.output.splitlines()) == 1

@@ -476,12 +476,22 @@ def test_not_turtle_is_one_line(tmp_path):
     assert result.output.count("\n") == 1
 
 
-def test_a_large_graph_is_kept_as_a_store_between_queries(seed_graph, tmp_path, monkeypatch):
+COUNT_PAPERS = "SELECT (COUNT(?p) AS ?n) WHERE { ?p a kg:Paper }"
+
+
+@pytest.fixture
+def cached_graph(seed_graph, tmp_path, monkeypatch) -> Path:
+    """A copy of the seeds graph that `open_store(cache=True)` keeps on disk, in a cache of
+    its own."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(q, "CACHE_MIN_BYTES", 0)
     graph = tmp_path / "graph.ttl"
     graph.write_bytes(Path(seed_graph).read_bytes())
-    count = "SELECT (COUNT(?p) AS ?n) WHERE { ?p a kg:Paper }"
+    return graph
+
+
+def test_a_large_graph_is_kept_as_a_store_between_queries(cached_graph):
+    graph, count = cached_graph, COUNT_PAPERS
     assert q.select(q.open_store(graph, cache=True), count) == [{"n": 107}]
     (version,) = [d for d in next(q.cache_home().iterdir()).iterdir()]
     assert (version / "complete").exists()
@@ -493,3 +503,20 @@ def test_a_large_graph_is_kept_as_a_store_between_queries(seed_graph, tmp_path, 
     assert q.select(q.open_store(graph, cache=True), count) == [{"n": 106}]
     assert [d.name for d in version.parent.iterdir()] != [version.name]
     assert not version.exists()
+
+
+def test_a_load_cut_short_by_a_crash_is_cleaned_up(cached_graph, tmp_path):
+    graph = cached_graph
+    q.open_store(graph, cache=True)
+    (home,) = q.cache_home().iterdir()
+    stale = home / ".loading-k1ll3d"  # what a `kg query` killed while loading left
+    (stale / "store").mkdir(parents=True)
+    (stale / "store" / "000001.sst").write_bytes(b"x" * 1000)
+    graph.write_bytes(graph.read_bytes() + b"\n")  # a new version of the file: a new load
+    assert q.select(q.open_store(graph, cache=True), COUNT_PAPERS) == [{"n": 107}]
+    assert [d.name for d in home.iterdir() if d.name.startswith(".")] == []
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("not turtle\n")
+    with pytest.raises(q.QueryError):
+        q.open_store(bad, cache=True)
+    assert all(not d.name.startswith(".") for h in q.cache_home().iterdir() for d in h.iterdir())
