@@ -11,6 +11,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from kg.cli import cli
+from kg.extract import Mention
+from kg.ingest import Paper
+from kg.resolve import Entity
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
@@ -38,6 +41,26 @@ PAPERS = [
                  "on ten times more labelled data, and it transfers to low resource languages.",
      "url": "", "date": "", "authors": []},
 ]
+
+ABSTRACT = "We train BERT and GPT-4 on ImageNet. BERT wins."
+
+
+def paper(pid: str, abstract: str = ABSTRACT) -> Paper:
+    """A paper record as the readers make it."""
+    return Paper(pid, f"Paper {pid}", abstract)
+
+
+def entity(key: str, etype: str, label: str, texts: dict[str, str],
+           introduced: tuple[str, ...] = (), aliases: tuple[str, ...] = ()) -> Entity:
+    """A resolved entity mentioned once in the abstract (ABSTRACT) of each paper of `texts`
+    (paper id -> surface form), introduced by the papers of `introduced`."""
+    sentence = ABSTRACT.split(". ")[0] + "."
+    mentions = [Mention(pid, text, "abstract", ABSTRACT.index(text),
+                        ABSTRACT.index(text) + len(text), sentence, etype, "test",
+                        ((etype, 1.0),), introduced=pid in introduced)
+                for pid, text in texts.items()]
+    return Entity(key, etype, label, [label, *aliases], mentions)
+
 
 PAGE_HEADER = "new\n\nGet trending papers in your email inbox!\n\nSubscribe\n\nMar 11\n\n"
 
