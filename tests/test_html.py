@@ -6,6 +6,7 @@ import base64
 import hashlib
 import json
 import re
+from dataclasses import replace
 
 import networkx as nx
 import pytest
@@ -25,46 +26,41 @@ from kg.export.html import (
     script_json,
     to_html,
 )
-from kg.graph import cooccurrence, to_json
+from kg.extract import Mention
+from kg.graph import build_graph, to_json
+from kg.ingest import Paper
+from kg.resolve import Entity
 
 XSS = "<img src=x onerror=alert(1)>"
 
 
-def add_paper(g: nx.DiGraph, pid: str, title: str, abstract: str, mentions: dict[str, str],
-              url: str = "", arxiv: str = "") -> None:
-    """A paper node and its `mentions` (entity node -> the text of the mention)."""
-    node = f"paper/{pid}"
-    g.add_node(node, kind="paper", label=title, abstract=abstract, url=url, arxiv=arxiv,
-               date="2024-01-01", authors=["A. Author"], paper_id=pid)
-    for entity, text in mentions.items():
-        start = abstract.index(text)
-        sentence = next(s for s in abstract.split(". ") if text in s)
-        g.add_edge(node, entity, relation="mentions", evidence=[{
-            "field": "abstract", "start": start, "end": start + len(text), "text": text,
-            "sentence": sentence, "rule": "test"}])
-
-
 def small_graph() -> nx.DiGraph:
-    """Three papers around BERT, ImageNet, GLUE and ResNet, shaped like `build_graph`'s."""
-    g = nx.DiGraph()
-    for node, etype, label, aliases in [
-            ("model/bert", "Model", "BERT", ["BERT", "bert"]),
-            ("dataset/imagenet", "Dataset", "ImageNet", ["ImageNet", "ImageNet-1k"]),
-            ("benchmark/glue", "Benchmark", "GLUE", ["GLUE"]),
-            ("model/resnet", "Model", "ResNet", ["ResNet", "ResNets"])]:
-        g.add_node(node, kind="entity", type=etype, label=label, aliases=aliases, papers=0)
-    add_paper(g, "p1", XSS, "We fine-tune BERT on ImageNet. It works.",
-              {"model/bert": "BERT", "dataset/imagenet": "ImageNet"}, url="javascript:alert(1)")
-    add_paper(g, "p2", "GLUE & more", "BERT does well on GLUE. Nothing else.",
-              {"model/bert": "BERT", "benchmark/glue": "GLUE"}, arxiv="2401.00002")
-    add_paper(g, "p3", "Residual nets", "ResNet on ImageNet. ResNet is deep.",
-              {"model/resnet": "ResNet", "dataset/imagenet": "ImageNet"},
-              url="https://example.org/p3")
-    for node in [n for n, k in g.nodes(data="kind") if k == "entity"]:
-        g.nodes[node]["papers"] = g.in_degree(node)
-    for (a, b), w in sorted(cooccurrence(g).items()):
-        g.add_edge(a, b, relation="co_occurs", weight=w)
-    return g
+    """Three papers around BERT, ImageNet, GLUE and ResNet, built by `build_graph` from papers
+    and resolved entities, as `kg build` builds a graph."""
+    papers = [Paper("p1", XSS, "We fine-tune BERT on ImageNet. It works.",
+                    url="javascript:alert(1)"),
+              Paper("p2", "GLUE & more", "BERT does well on GLUE. Nothing else.",
+                    url="https://arxiv.org/abs/2401.00002"),
+              Paper("p3", "Residual nets", "ResNet on ImageNet. ResNet is deep.",
+                    url="https://example.org/p3")]
+    papers = [replace(p, date="2024-01-01", authors=("A. Author",)) for p in papers]
+    entities = [("Model", "BERT", ["BERT", "bert"], {"p1": "BERT", "p2": "BERT"}),
+                ("Dataset", "ImageNet", ["ImageNet", "ImageNet-1k"],
+                 {"p1": "ImageNet", "p3": "ImageNet"}),
+                ("Benchmark", "GLUE", ["GLUE"], {"p2": "GLUE"}),
+                ("Model", "ResNet", ["ResNet", "ResNets"], {"p3": "ResNet"})]
+    abstracts = {p.id: p.abstract for p in papers}
+
+    def mention(pid: str, text: str, etype: str) -> Mention:
+        start = abstracts[pid].index(text)
+        sentence = next(s for s in abstracts[pid].split(". ") if text in s)
+        return Mention(pid, text, "abstract", start, start + len(text), sentence, etype,
+                       "test", ((etype, 1.0),))
+
+    return build_graph(papers, [
+        Entity(label.lower(), etype, label, aliases,
+               [mention(pid, text, etype) for pid, text in mentions.items()])
+        for etype, label, aliases, mentions in entities])
 
 
 def script_blocks(html: str) -> dict[str, str]:
@@ -151,8 +147,17 @@ def test_big_graph_is_cut_to_the_top_entities_and_says_so():
     assert data["note"] == note and len(data["papers"]) == 3  # all papers stay in the panel
 
 
-def test_default_cut_is_a_few_thousand_nodes():
-    assert 1000 <= DEFAULT_MAX_NODES <= 5000
+def test_the_page_is_cut_by_default_only_past_its_node_limit():
+    g = nx.DiGraph()
+    for i in range(DEFAULT_MAX_NODES):
+        g.add_node(f"method/m{i:05d}", kind="entity", type="Method", label=f"m{i}", aliases=[],
+                   papers=i % 7)
+    assert drawn_nodes(g) == (list(g.nodes), "")
+    g.add_node("paper/p", kind="paper", label="P", abstract="a")
+    drawn, note = drawn_nodes(g)
+    assert len(drawn) == DEFAULT_MAX_NODES and "paper/p" not in drawn
+    assert f"showing the {DEFAULT_MAX_NODES:,} of {DEFAULT_MAX_NODES:,} entities" in note
+    assert json.loads(script_blocks(to_html(g))["kg-data"])["note"] == note
 
 
 def test_neighbourhood_by_shared_paper_steps():
