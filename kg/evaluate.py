@@ -2,13 +2,16 @@
 
 Per paper, a system entity matches a gold entity when one of its names normalises like a
 gold alias ("strict"), or else when one's word set contains the other's and they share a
-non-generic word ("lenient"). Optional gold entities neither reward nor penalise.
+non-generic word ("lenient"). Optional gold entities neither reward nor penalise. The rules
+are those of the shared scorer (../shared/eval/score.py), word for word, so that `kg eval`
+gives its figures (a test checks that they agree).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +20,6 @@ import networkx as nx
 
 from kg.graph import entities_of
 from kg.ingest import InputError
-from kg.resolve import name_key
 
 COARSE = {"Dataset": "Data", "Benchmark": "Data", "Model": "Approach", "Method": "Approach",
           "Task": "Task", "Metric": "Metric"}
@@ -26,11 +28,27 @@ GENERIC = {"model", "method", "dataset", "data", "benchmark", "learning", "netwo
            "in", "on", "with", "to", "based", "large", "language", "deep", "neural", "new"}
 
 
-def _words(name: str) -> frozenset[str]:
-    return frozenset(re.findall(r"[0-9a-z]+", name.lower())) - {"the"}
+def _words(name: str) -> list[str]:
+    """The words of a name as the scorer reads them: a leading "the" dropped, the last word
+    made singular."""
+    words = re.findall(r"[0-9a-z]+", unicodedata.normalize("NFKC", name).lower())
+    if len(words) > 1 and words[0] == "the":
+        words = words[1:]
+    if words and len(words[-1]) > 3 and words[-1].endswith("ies"):
+        words[-1] = words[-1][:-3] + "y"
+    elif words and len(words[-1]) > 3 and words[-1].endswith("s") and \
+            not words[-1].endswith("ss"):
+        words[-1] = words[-1][:-1]
+    return words
+
+
+def _norm(name: str) -> str:
+    """A name's strict-match key: its words, in order, run together."""
+    return "".join(_words(name))
 
 
 def _lenient(a: frozenset[str], b: frozenset[str]) -> bool:
+    """One word set contains the other, and they share a word that is not generic."""
     return bool(a and b and (a <= b or b <= a) and (a & b) - GENERIC)
 
 
@@ -97,11 +115,12 @@ def evaluate(g: nx.DiGraph, gold: dict[str, list[dict]]) -> Report:
             d = g.nodes[ent]
             names = [d["label"], *d["aliases"]]
             system.append({"label": d["label"], "type": d["type"],
-                           "keys": {name_key(n) for n in names},
-                           "words": [_words(n) for n in names],
+                           "keys": {_norm(n) for n in names}, "first": min(names),
+                           "words": [frozenset(_words(n)) for n in names],
                            "intro": g.edges[node, ent]["relation"] == "introduces"})
-        golds = [{"g": e, "keys": {name_key(a) for a in [e["name"], *e["aliases"]]},
-                  "words": [_words(a) for a in [e["name"], *e["aliases"]]], "by": None}
+        golds = [{"g": e, "keys": {_norm(a) for a in [e["name"], *e["aliases"]]},
+                  "words": [frozenset(_words(a)) for a in [e["name"], *e["aliases"]]],
+                  "by": None}
                  for e in gold_entities]
         # strict matches claim gold entities before lenient ones
         ranked = []
@@ -109,8 +128,9 @@ def evaluate(g: nx.DiGraph, gold: dict[str, list[dict]]) -> Report:
             strict = [x for x in golds if x["keys"] & s["keys"]]
             hits = strict or [x for x in golds if any(_lenient(a, b) for a in x["words"]
                                                       for b in s["words"])]
-            ranked.append((not strict, s["label"], s, hits))
+            ranked.append((not strict, s["first"], s, hits))
         for _, _, s, hits in sorted(ranked, key=lambda r: r[:2]):
+            report.counts["system_intro"] += s["intro"]  # neutral ones too, as the scorer
             free = [x for x in hits if not x["g"].get("optional") and x["by"] is None]
             if free:
                 free[0]["by"] = s
@@ -119,7 +139,6 @@ def evaluate(g: nx.DiGraph, gold: dict[str, list[dict]]) -> Report:
             else:
                 report.spurious[s["label"]] += 1
             report.counts["system"] += 1
-            report.counts["system_intro"] += s["intro"]
         for x in golds:
             e = x["g"]
             if e.get("optional"):
