@@ -315,6 +315,9 @@ def example(name: str) -> Example:
 
 
 # ---------------------------------------------------------------- result formats
+# Written here, not by pyoxigraph's QuerySolutions.serialize: that writes a whole result and
+# cannot stop at a row cap (kg serve --max-rows, kg query --limit) nor say that it cut one.
+# tests/test_query.py checks that the output is the library's, term for term.
 
 
 def serialize(result: Result, fmt: str, out: BinaryIO, max_rows: int | None = None) -> bool:
