@@ -36,9 +36,9 @@ WORDS = ["we", "propose", "a", "method", "that", "improves", "results", "on", "s
          "than", "prior", "work", "across", "several", "settings"]
 
 
-def synthetic_graph(n_entities: int, n_papers: int, seed: int = 1) -> nx.DiGraph:
+def synthetic_graph(n_entities: int, n_papers: int, seed: int = 1) -> nx.MultiDiGraph:
     rnd = random.Random(seed)
-    g = nx.DiGraph()
+    g = nx.MultiDiGraph()
     entities = [f"{TYPES[i % len(TYPES)].lower()}/entity-{i}" for i in range(n_entities)]
     weights = [1 / (i + 1) ** 0.9 for i in range(n_entities)]
     labels = {e: f"Entity{i}" for i, e in enumerate(entities)}
@@ -63,11 +63,11 @@ def synthetic_graph(n_entities: int, n_papers: int, seed: int = 1) -> nx.DiGraph
         for e, sentence in zip(sorted(chosen), sentences, strict=True):
             at = abstract.index(sentence)
             start = at + sentence.index(labels[e])
-            g.add_edge(node, e, relation="mentions", evidence=[{
+            g.add_edge(node, e, key="mentions", relation="mentions", evidence=[{
                 "field": "abstract", "start": start, "end": start + len(labels[e]),
                 "text": labels[e], "sentence": sentence, "rule": "synthetic"}])
     for (a, b), w in cooccurrence(g).items():
-        g.add_edge(a, b, relation="co_occurs", weight=w)
+        g.add_edge(a, b, key="co_occurs", relation="co_occurs", weight=w)
     return g
 
 

@@ -13,9 +13,10 @@ import networkx as nx
 
 from kg.export import DEFAULT_BASE, write_atomically
 from kg.extract import build_pipeline, extract
-from kg.extract.components import load_lexicon
+from kg.extract.lexicon import load_lexicon
 from kg.graph import build_graph, to_json
-from kg.ingest import InputError, Paper
+from kg.ingest import InputError
+from kg.model import Paper
 from kg.resolve import resolve
 
 
@@ -37,14 +38,16 @@ def check_lexicons(paths: list[Path]) -> None:
 
 
 def build_graph_from_papers(papers: list[Paper], lexicons: list[Path] = (),
-                            quiet: bool = True) -> nx.DiGraph:
+                            quiet: bool = True) -> nx.MultiDiGraph:
     nlp = build_pipeline(lexicons=lexicons)
     # progress goes to stderr (stdout stays clean), or nowhere with `quiet`
     sink = io.StringIO() if quiet else sys.stderr
     with click.progressbar(length=len(papers), label="extracting", file=sink,
                            show_pos=True) as bar:
-        mentions = list(extract(papers, nlp, progress=bar.update))
-    return build_graph(papers, resolve(mentions))
+        found = list(extract(papers, nlp, progress=bar.update))
+    mentions = [m for x in found for m in x.mentions]
+    relations = [r for x in found for r in x.relations]
+    return build_graph(papers, resolve(mentions), relations)
 
 
 def build_outputs(papers: list[Paper], outdir: Path, base_iri: str | None = None,

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from kg.ingest import FORMATS, InputError, read_papers
+from kg.model import RELATION_KINDS
 
 EXAMPLES_BUILD = """
 \b
@@ -106,6 +107,13 @@ def stats(graph: Path, top: int) -> None:
     click.echo("most connected (papers mentioning):")
     for r in rows:
         click.echo(f"  {r['n']:>4}  {r['label']} ({str(r['type']).rsplit('#', 1)[1]})")
+    kinds = [k for k in RELATION_KINDS if k.scope == "entity"]
+    counts = {str(r["p"]).rsplit("#", 1)[1]: r["n"] for r in select(store, f"""
+        SELECT ?p (COUNT(*) AS ?n) WHERE {{ ?h ?p ?t .
+        VALUES ?p {{ {" ".join(f"kg:{k.prop}" for k in kinds)} }} }} GROUP BY ?p""")}
+    click.echo(f"relations {sum(counts.values())}")
+    for k in kinds:
+        click.echo(f"  {k.label:<15}{counts.get(k.prop, 0):>6}")
 
 
 @cli.command("eval", epilog="""
@@ -113,28 +121,44 @@ def stats(graph: Path, top: int) -> None:
 Examples:
   kg eval gold.jsonl --papers papers.jsonl
   kg eval ../shared/eval/dev_gold.jsonl --papers ../shared/eval/dev_papers.jsonl --top 25
+  kg eval ../shared/eval/dev_gold.jsonl --papers ../shared/eval/dev_papers.jsonl \\
+          --relations ../shared/eval/dev_relations.jsonl
 """)
 @click.argument("gold", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--papers", "papers_path", required=True, type=click.Path(dir_okay=False,
               path_type=Path), help="The annotated papers (any input format, with ids).")
+@click.option("--relations", "relations_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Gold relations (id, relations: head, type, tail) to score as well.")
 @click.option("--lexicon", "lexicons", multiple=True, type=click.Path(exists=True, dir_okay=False,
               path_type=Path), help="Extra lexicon TSV, as for build; repeatable.")
 @click.option("--top", default=15, show_default=True, help="How many misses to list.")
-def evaluate_cmd(gold: Path, papers_path: Path, lexicons: tuple[Path, ...], top: int) -> None:
+def evaluate_cmd(gold: Path, papers_path: Path, relations_path: Path | None,
+                 lexicons: tuple[Path, ...], top: int) -> None:
     """Extract from annotated PAPERS and compare with GOLD (one JSON object per paper:
     id, entities with name, aliases, type, introduced, optional): precision, recall and F1,
-    per-type recall, and the top misses."""
+    per-type recall, and the top misses; with --relations, the same for the relations."""
     from kg.build import build_graph_from_papers, check_lexicons
-    from kg.evaluate import evaluate, format_report, load_gold
+    from kg.evaluate import (
+        evaluate,
+        evaluate_relations,
+        format_relation_report,
+        format_report,
+        load_gold,
+    )
 
     try:
         gold_rows = load_gold(gold)
+        gold_relations = load_gold(relations_path, "relations") if relations_path else None
         papers = read_papers([papers_path])
         check_lexicons(list(lexicons))
     except InputError as e:
         raise click.ClickException(str(e)) from None
     g = build_graph_from_papers(papers, list(lexicons))
     click.echo(format_report(evaluate(g, gold_rows), top))
+    if gold_relations is not None:
+        click.echo("relations:")
+        click.echo(format_relation_report(evaluate_relations(g, gold_rows, gold_relations),
+                                          top))
 
 
 # kg.query's result formats (not imported here, to keep `kg --help` quick; a test checks them)
@@ -409,6 +433,9 @@ def _read_graph_json(path: Path):
 def _graph_json_problem(data) -> str:
     """What keeps node-link data from being a graph of kg build ("" if nothing): the fields
     that reading it and `kg view` rely on."""
+    from kg.model import RELATION_KINDS
+
+    kinds = [k.name for k in RELATION_KINDS]
     if not isinstance(data, dict):
         return "not a JSON object"
     nodes, edges = data.get("nodes"), data.get("edges")
@@ -427,8 +454,8 @@ def _graph_json_problem(data) -> str:
     for i, e in enumerate(edges):
         if not isinstance(e, dict) or e.get("source") not in ids or e.get("target") not in ids:
             return f"edge {i} does not join two of its nodes"
-        if e.get("relation") not in ("mentions", "introduces", "co_occurs"):
-            return f"edge {i} has no relation (mentions, introduces or co_occurs)"
+        if e.get("relation") not in kinds:
+            return f"edge {i} has no relation ({', '.join(kinds)})"
     return ""
 
 

@@ -5,6 +5,11 @@ gold alias ("strict"), or else when one's word set contains the other's and they
 non-generic word ("lenient"). Optional gold entities neither reward nor penalise. The rules
 are those of the shared scorer (../shared/eval/score.py), word for word, so that `kg eval`
 gives its figures (a test checks that they agree).
+
+Relations (the RELATIONS guideline's format: per paper, head, type, tail as gold entity
+names) count when both ends stand for the gold ends and the kind and direction agree
+("typed"), or when the two ends are linked at all ("pair"); a relation with an optional end
+is neutral.
 """
 
 from __future__ import annotations
@@ -18,8 +23,9 @@ from pathlib import Path
 
 import networkx as nx
 
-from kg.graph import entities_of
+from kg.graph import entities_of, relation_edges
 from kg.ingest import InputError
+from kg.resolve import name_key
 
 COARSE = {"Dataset": "Data", "Benchmark": "Data", "Model": "Approach", "Method": "Approach",
           "Task": "Task", "Metric": "Metric"}
@@ -28,8 +34,8 @@ GENERIC = {"model", "method", "dataset", "data", "benchmark", "learning", "netwo
            "in", "on", "with", "to", "based", "large", "language", "deep", "neural", "new"}
 
 
-def _words(name: str) -> list[str]:
-    """The words of a name as the scorer reads them: a leading "the" dropped, the last word
+def _scorer_words(name: str) -> list[str]:
+    """The words of a name as the entity scorer reads them: a leading "the" dropped, the last word
     made singular."""
     words = re.findall(r"[0-9a-z]+", unicodedata.normalize("NFKC", name).lower())
     if len(words) > 1 and words[0] == "the":
@@ -44,7 +50,12 @@ def _words(name: str) -> list[str]:
 
 def _norm(name: str) -> str:
     """A name's strict-match key: its words, in order, run together."""
-    return "".join(_words(name))
+    return "".join(_scorer_words(name))
+
+
+def _words(name: str) -> frozenset[str]:
+    """A name's word set for matching relation ends (the relations' own rules)."""
+    return frozenset(re.findall(r"[0-9a-z]+", name.lower())) - {"the"}
 
 
 def _lenient(a: frozenset[str], b: frozenset[str]) -> bool:
@@ -65,12 +76,11 @@ class Report:
         return p, r, 2 * p * r / (p + r) if p + r else 0.0
 
 
-def load_gold(path: Path) -> dict[str, list[dict]]:
-    """paper id -> gold entities, with a one-line error for a missing file or a bad line."""
+def load_gold(path: Path, field_name: str = "entities") -> dict[str, list[dict]]:
+    """paper id -> its gold `field_name` list (entities, relations), with a one-line error for
+    a missing file or a bad line."""
     try:
         text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(path, None, "no such file") from None
     except OSError as e:
         raise InputError(path, None, f"cannot read: {e.strerror or e}") from None
     except UnicodeDecodeError:
@@ -83,20 +93,21 @@ def load_gold(path: Path) -> dict[str, list[dict]]:
             row = json.loads(line)
         except (ValueError, RecursionError) as e:
             raise InputError(path, no, f"not a gold record (not JSON: {e})") from None
-        problem = _gold_problem(row)
+        problem = _gold_problem(row, field_name)
         if problem:
             raise InputError(path, no, f"not a gold record ({problem})")
-        gold[str(row["id"])] = row["entities"]
+        gold[str(row["id"])] = row[field_name]
     return gold
 
 
-def _gold_problem(row) -> str:
-    """What keeps a parsed line from being a gold record ("" if nothing)."""
+def _gold_problem(row, field_name: str) -> str:
+    """What keeps a parsed line from being a gold record ("" if nothing); the entities'
+    fields are checked here, the relations' where they are read."""
     if not isinstance(row, dict) or not isinstance(row.get("id"), str | int):
         return "no id"
-    if not isinstance(row.get("entities"), list):
-        return "no list of entities"
-    for e in row["entities"]:
+    if not isinstance(row.get(field_name), list):
+        return f"no list of {field_name}"
+    for e in row[field_name] if field_name == "entities" else ():
         if not (isinstance(e, dict) and isinstance(e.get("name"), str)
                 and isinstance(e.get("aliases"), list) and e.get("type") in COARSE):
             return f"an entity needs a name, a list of aliases and one of the types " \
@@ -104,7 +115,7 @@ def _gold_problem(row) -> str:
     return ""
 
 
-def evaluate(g: nx.DiGraph, gold: dict[str, list[dict]]) -> Report:
+def evaluate(g: nx.MultiDiGraph, gold: dict[str, list[dict]]) -> Report:
     """Compare the entities of each gold paper (matched by paper id) with the gold's."""
     report = Report()
     papers = {d["paper_id"]: n for n, d in g.nodes(data=True) if d["kind"] == "paper"}
@@ -116,10 +127,10 @@ def evaluate(g: nx.DiGraph, gold: dict[str, list[dict]]) -> Report:
             names = [d["label"], *d["aliases"]]
             system.append({"label": d["label"], "type": d["type"],
                            "keys": {_norm(n) for n in names}, "first": min(names),
-                           "words": [frozenset(_words(n)) for n in names],
-                           "intro": g.edges[node, ent]["relation"] == "introduces"})
+                           "words": [frozenset(_scorer_words(n)) for n in names],
+                           "intro": g.has_edge(node, ent, "introduces")})
         golds = [{"g": e, "keys": {_norm(a) for a in [e["name"], *e["aliases"]]},
-                  "words": [frozenset(_words(a)) for a in [e["name"], *e["aliases"]]],
+                  "words": [frozenset(_scorer_words(a)) for a in [e["name"], *e["aliases"]]],
                   "by": None}
                  for e in gold_entities]
         # strict matches claim gold entities before lenient ones
@@ -173,5 +184,87 @@ def format_report(report: Report, top: int = 15) -> str:
     lines.append("top misses: " + ", ".join(f"{n} ({k})"
                                            for n, k in report.misses.most_common(top)))
     lines.append("top spurious: " + ", ".join(f"{n} ({k})"
+                                             for n, k in report.spurious.most_common(top)))
+    return "\n".join(lines)
+
+
+def stands_for(names: list[str], gold_entities: list[dict]) -> int | None:
+    """The gold entity (its index) that a system entity with these names stands for: a
+    strict match first, else a lenient one."""
+    keys = {name_key(n) for n in names}
+    for i, e in enumerate(gold_entities):
+        if keys & {name_key(a) for a in [e["name"], *e["aliases"]]}:
+            return i
+    words = [_words(n) for n in names]
+    for i, e in enumerate(gold_entities):
+        if any(_lenient(_words(a), w) for a in [e["name"], *e["aliases"]] for w in words):
+            return i
+    return None
+
+
+def evaluate_relations(g: nx.MultiDiGraph, gold: dict[str, list[dict]],
+                       relations: dict[str, list[dict]]) -> Report:
+    """Compare the relations each gold paper states (by paper id) with the gold's."""
+    report = Report()
+    papers = {d["paper_id"]: n for n, d in g.nodes(data=True) if d["kind"] == "paper"}
+    stated: dict[str, set[tuple[str, str, str]]] = defaultdict(set)
+    for h, t, kind, d in relation_edges(g):
+        for st in d["statements"]:
+            stated[st["paper"]].add((h, kind, t))
+    for pid, rows in sorted(relations.items()):
+        ents = gold.get(pid, [])
+        index = {e["name"]: i for i, e in enumerate(ents)}
+        wanted, neutral = set(), set()
+        for r in rows:
+            h, t = index.get(r["head"]), index.get(r["tail"])
+            if h is not None and t is not None:
+                optional = ents[h].get("optional") or ents[t].get("optional")
+                (neutral if optional else wanted).add((h, r["type"], t))
+        found = set()
+        for h, kind, t in stated.get(papers.get(pid, ""), ()):
+            hi = stands_for([g.nodes[h]["label"], *g.nodes[h]["aliases"]], ents)
+            ti = stands_for([g.nodes[t]["label"], *g.nodes[t]["aliases"]], ents)
+            if hi is None or ti is None:
+                found.add((f"?{h}", kind, t))
+            elif not (ents[hi].get("optional") or ents[ti].get("optional")):
+                found.add((hi, kind, ti))
+        found -= neutral
+        report.counts["gold"] += len(wanted)
+        report.counts["system"] += len(found)
+        report.counts["tp"] += len(found & wanted)
+        gold_pairs = {frozenset((h, t)) for h, _, t in wanted}
+        sys_pairs = {frozenset((h, t)) for h, _, t in found}
+        report.counts["gold_pairs"] += len(gold_pairs)
+        report.counts["system_pairs"] += len(sys_pairs)
+        report.counts["tp_pairs"] += len(gold_pairs & sys_pairs)
+        for key in wanted:
+            report.per_type[key[1]]["gold"] += 1
+            report.per_type[key[1]]["found"] += key in found
+            if key not in found:
+                report.misses[f"{ents[key[0]]['name']} {key[1]} {ents[key[2]]['name']}"] += 1
+        for key in found - wanted:
+            h, kind, t = key
+            name = (ents[h]["name"] if isinstance(h, int) else g.nodes[h[1:]]["label"])
+            report.spurious[f"{name} {kind} {ents[t]['name'] if isinstance(t, int) else t}"] += 1
+        for key in found:
+            report.per_type[key[1]]["system"] += 1
+    return report
+
+
+def format_relation_report(report: Report, top: int = 15) -> str:
+    lines = [f"gold relations {report.counts['gold']}  system relations "
+             f"{report.counts['system']}"]
+    for name, tp, gold, system in (("typed", "tp", "gold", "system"),
+                                   ("pair", "tp_pairs", "gold_pairs", "system_pairs")):
+        p, r, f = report.prf(tp, gold, system)
+        lines.append(f"{name:13s} P {p:.3f}  R {r:.3f}  F1 {f:.3f}")
+    lines.append("per relation (gold, system, P, R):")
+    for kind, c in sorted(report.per_type.items()):
+        p = c["found"] / c["system"] if c["system"] else 0.0
+        r = c["found"] / c["gold"] if c["gold"] else 0.0
+        lines.append(f"  {kind:14s} {c['gold']:4d} {c['system']:4d}  {p:.2f}  {r:.2f}")
+    lines.append("top misses: " + "; ".join(f"{n} ({k})"
+                                           for n, k in report.misses.most_common(top)))
+    lines.append("top spurious: " + "; ".join(f"{n} ({k})"
                                              for n, k in report.spurious.most_common(top)))
     return "\n".join(lines)

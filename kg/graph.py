@@ -1,9 +1,15 @@
-"""Graph stage: papers and resolved entities -> one networkx graph.
+"""Graph stage: papers, resolved entities and stated relations -> one networkx graph.
 
+A `MultiDiGraph` whose edges are keyed by their kind in `kg.model.RELATION_KINDS`, so two
+kinds of edge between the same nodes (BERT uses and is compared with ELMo) both stand.
 Node ids are the IRI paths under the base (``paper/<id>``, ``<type>/<slug>``), so every
-exporter names a node the same way. Edges: paper -> entity (``mentions`` or ``introduces``,
-with the evidence of each occurrence) and entity -- entity co-occurrence (``co_occurs``,
-weighted by the number of papers in which both appear, stored once with the smaller id first).
+exporter names a node the same way. Edges, each with ``relation`` = its kind:
+
+- paper -> entity, ``mentions`` or ``introduces``, with ``evidence``: every occurrence;
+- entity -> entity, ``evaluated_on``, ``uses``, ... with ``statements``: the papers that
+  state it and their sentences;
+- entity -- entity ``co_occurs``, weighted by the number of papers that mention both,
+  stored once with the smaller id first.
 """
 
 from __future__ import annotations
@@ -11,16 +17,23 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from itertools import combinations
-from typing import TYPE_CHECKING
 
 import networkx as nx
 
-from kg.ingest import Paper, slugify
+from kg.ingest import slugify
+from kg.model import (
+    ENTITY_KINDS,
+    PAPER_KINDS,
+    Entity,
+    Paper,
+    Relation,
+    relation_kind,
+)
 
-if TYPE_CHECKING:  # the exporters use this module without loading the extractor (spaCy)
-    from kg.resolve import Entity
+MENTIONS, INTRODUCES = relation_kind("mentions").name, relation_kind("introduces").name
+CO_OCCURS = relation_kind("co_occurs").name
 
 
 _ARXIV_ID = re.compile(r"\d{4}\.\d{4,5}(v\d+)?")
@@ -50,9 +63,10 @@ def entity_nodes(entities: list[Entity]) -> dict[str, str]:
     return ids
 
 
-def build_graph(papers: list[Paper], entities: list[Entity]) -> nx.DiGraph:
+def build_graph(papers: list[Paper], entities: list[Entity],
+                relations: Iterable[Relation] = ()) -> nx.MultiDiGraph:
     """The knowledge graph, with nodes and edges added in a stable order."""
-    g = nx.DiGraph()
+    g = nx.MultiDiGraph()
     for p in sorted(papers, key=paper_node):
         g.add_node(paper_node(p), kind="paper", label=p.title, abstract=p.abstract, url=p.url,
                    arxiv=p.arxiv_id, date=p.date, authors=list(p.authors), paper_id=p.id)
@@ -66,28 +80,65 @@ def build_graph(papers: list[Paper], entities: list[Entity]) -> nx.DiGraph:
         intro = set(e.introduced_by)
         for m in sorted(e.mentions, key=lambda m: (m.paper_id, m.field != "title", m.start)):
             attrs = edges.setdefault((node_of[m.paper_id], ids[e.key]), {
-                "relation": "introduces" if m.paper_id in intro else "mentions", "evidence": []})
+                "relation": INTRODUCES if m.paper_id in intro else MENTIONS, "evidence": []})
             attrs["evidence"].append({"field": m.field, "start": m.start, "end": m.end,
                                       "text": m.text, "sentence": m.sentence,
                                       "rule": m.evidence})
     for (u, v), attrs in sorted(edges.items()):
-        g.add_edge(u, v, **attrs)
+        g.add_edge(u, v, key=attrs["relation"], **attrs)
+    for (h, kind, t), statements in sorted(_stated(g, entities, ids, node_of,
+                                                   relations).items()):
+        g.add_edge(h, t, key=kind, relation=kind, statements=statements)
     for (a, b), weight in sorted(cooccurrence(g).items()):
-        g.add_edge(a, b, relation="co_occurs", weight=weight)
+        g.add_edge(a, b, key=CO_OCCURS, relation=CO_OCCURS, weight=weight)
     return g
 
 
-def mention_edges(g: nx.DiGraph, paper: str | None = None) -> Iterator[tuple[str, str, dict]]:
+def _stated(g: nx.MultiDiGraph, entities: list[Entity], ids: dict[str, str],
+            node_of: dict[str, str], relations: Iterable[Relation]) -> dict[tuple, list[dict]]:
+    """(head node, kind, tail node) -> the statements of it, one per paper and sentence.
+
+    A relation whose ends resolved to one entity, or to entities of types its kind does not
+    relate (the ends were typed again by resolution), is dropped."""
+    node_at = {(m.paper_id, m.field, m.start): ids[e.key] for e in entities for m in e.mentions}
+    stated: dict[tuple, dict[tuple, dict]] = {}
+    for r in relations:
+        h = node_at.get((r.paper_id, *r.head))
+        t = node_at.get((r.paper_id, *r.tail))
+        if h is None or t is None or h == t:
+            continue
+        if not relation_kind(r.kind).allows(g.nodes[h]["type"], g.nodes[t]["type"]):
+            continue
+        paper = node_of[r.paper_id]
+        stated.setdefault((h, r.kind, t), {}).setdefault(
+            (paper, r.sentence), {"paper": paper, "sentence": r.sentence, "rule": r.rule})
+    return {key: [s for _, s in sorted(by.items())] for key, by in stated.items()}
+
+
+def mention_edges(g: nx.MultiDiGraph, paper: str | None = None
+                  ) -> Iterator[tuple[str, str, dict]]:
     """The paper -> entity edges (``mentions``, ``introduces``), of one paper or of all."""
-    edges = g.out_edges(paper, data=True) if paper else g.edges(data=True)
-    return ((u, v, d) for u, v, d in edges if d["relation"] != "co_occurs")
+    edges = g.out_edges(paper, keys=True, data=True) if paper else g.edges(keys=True, data=True)
+    return ((u, v, d) for u, v, k, d in edges if k in PAPER_KINDS)
 
 
-def entities_of(g: nx.DiGraph, paper: str) -> list[str]:
+def relation_edges(g: nx.MultiDiGraph, node: str | None = None
+                   ) -> Iterator[tuple[str, str, str, dict]]:
+    """The entity -> entity edges that papers state (``evaluated_on``, ``uses``, ...), with
+    their kind: all of them, or those into and out of one node."""
+    if node is None:
+        edges = g.edges(keys=True, data=True)
+    else:
+        edges = [*g.out_edges(node, keys=True, data=True), *g.in_edges(node, keys=True,
+                                                                        data=True)]
+    return ((u, v, k, d) for u, v, k, d in edges if k in ENTITY_KINDS)
+
+
+def entities_of(g: nx.MultiDiGraph, paper: str) -> list[str]:
     return sorted(v for _, v, _ in mention_edges(g, paper))
 
 
-def cooccurrence(g: nx.DiGraph) -> Counter:
+def cooccurrence(g: nx.MultiDiGraph) -> Counter:
     """(entity a, entity b) with a < b -> number of papers that mention both."""
     counts: Counter = Counter()
     for node, kind in g.nodes(data="kind"):
@@ -96,6 +147,6 @@ def cooccurrence(g: nx.DiGraph) -> Counter:
     return counts
 
 
-def to_json(g: nx.DiGraph) -> dict:
+def to_json(g: nx.MultiDiGraph) -> dict:
     """networkx node-link data, the shape `networkx.node_link_graph` reads back."""
     return nx.node_link_data(g, edges="edges")

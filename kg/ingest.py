@@ -15,12 +15,13 @@ import stat
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
+
+from kg.model import ARXIV_ID, Paper
 
 FORMATS = ("page", "jsonl", "csv")
 _EXTENSIONS = {".txt": "page", ".md": "page", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
-_ARXIV = re.compile(r"(?:arxiv\.org/(?:abs|pdf)/|arxiv:)(\d{4}\.\d{4,5})", re.I)
 
 
 class InputError(Exception):
@@ -30,24 +31,6 @@ class InputError(Exception):
         self.path, self.line, self.message = str(path), line, message
         where = f"{self.path}:{line}" if line else self.path
         super().__init__(f"{where}: {message}")
-
-
-@dataclass(frozen=True)
-class Paper:
-    """One paper as read from the input; `id` is stable across runs and re-orderings."""
-
-    id: str
-    title: str
-    abstract: str
-    url: str = ""
-    date: str = ""
-    authors: tuple[str, ...] = ()
-    source: str = field(default="", compare=False)
-
-    @property
-    def arxiv_id(self) -> str:
-        m = _ARXIV.search(self.url) or _ARXIV.search(self.id)
-        return m.group(1) if m else ""
 
 
 def slugify(text: str, max_len: int = 80) -> str:
@@ -168,7 +151,7 @@ def _make_paper(path: Path, line: int, rec: dict) -> Paper:
     url = _string(path, line, rec, "url")
     pid = _string(path, line, rec, "id", numbers=True)
     if not pid:
-        m = _ARXIV.search(url)
+        m = ARXIV_ID.search(url)
         pid = m.group(1) if m else _title_id(title)
     return Paper(id=pid, title=title, abstract=abstract, url=url,
                  date=_string(path, line, rec, "date"), authors=_authors(path, line, rec),

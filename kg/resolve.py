@@ -11,9 +11,8 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
-from kg.extract import TYPES, Mention
+from kg.model import TYPES, Entity, Mention
 
 
 def name_key(name: str) -> str:
@@ -34,25 +33,6 @@ def name_key(name: str) -> str:
         return "".join([re.sub(r"[^0-9a-z]", "", parts[0]),
                         *sorted(re.sub(r"[^0-9a-z]", "", p) for p in parts[1:])])
     return "".join(words)
-
-
-@dataclass
-class Entity:
-    """A canonical entity with every mention that resolved to it."""
-
-    key: str
-    type: str
-    label: str
-    aliases: list[str]
-    mentions: list[Mention] = field(repr=False)
-
-    @property
-    def papers(self) -> list[str]:
-        return sorted({m.paper_id for m in self.mentions})
-
-    @property
-    def introduced_by(self) -> list[str]:
-        return sorted({m.paper_id for m in self.mentions if m.introduced})
 
 
 def _acronym_links(mentions: list[Mention]) -> tuple[dict[tuple[str, str], str], dict[str, str]]:

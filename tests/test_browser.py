@@ -17,6 +17,7 @@ import pytest
 from conftest import ROOT, run_kg
 
 from kg.export.html import find_entities
+from kg.model import PAPER_KINDS
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -103,7 +104,7 @@ def visit(browser):
 
 
 @pytest.fixture(scope="module")
-def seed_graph_json(seed_outputs) -> nx.DiGraph:
+def seed_graph_json(seed_outputs) -> nx.MultiDiGraph:
     data = json.loads((seed_outputs / "graph.json").read_text(encoding="utf-8"))
     return nx.node_link_graph(data, edges="edges")
 
@@ -128,7 +129,7 @@ def test_find_clip_then_follow_it_to_papers_and_back(seed_outputs, seed_graph_js
     g = seed_graph_json
     clip = find_entities(g, "CLIP")[0]
     papers = {g.nodes[p]["label"] for p, _, rel in g.in_edges(clip, data="relation")
-              if rel != "co_occurs"}
+              if rel in PAPER_KINDS}
     v = visit(seed_outputs / "graph.html")
     v.page.locator("#search").press_sequentially("CLIP", delay=20)
     v.page.wait_for_function("(id) => kgView.focused === id", arg=clip)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from kg.extract import build_pipeline, extract
-from kg.extract.components import load_lexicon
-from kg.ingest import Paper
+from kg.extract.lexicon import load_lexicon
+from kg.model import Paper
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +86,7 @@ def test_title_name_before_colon_is_introduced():
     paper = Paper(id="p1", title="Zyxel: Fast Retrieval for Long Documents",
                   abstract="We present Zyxel, a retrieval model that indexes long documents "
                            "and answers questions about them with high accuracy.")
-    mentions = [m for m in extract([paper]) if m.text == "Zyxel"]
+    mentions = [m for m in next(extract([paper])).mentions if m.text == "Zyxel"]
     assert mentions and all(m.introduced for m in mentions)
     title = next(m for m in mentions if m.field == "title")
     assert paper.title[title.start:title.end] == "Zyxel"
@@ -145,7 +145,7 @@ def test_paper_level_rules_merge_variants_of_one_name():
                   abstract="We study robot manipulation from demonstrations. Our policy "
                            "improves over-confident contrastive learning baselines, and "
                            "contrastive learning alone fails at manipulation in clutter.")
-    mentions = list(extract([paper]))
+    mentions = next(extract([paper])).mentions
     texts = {m.text for m in mentions}
     assert "over-confident contrastive learning" not in texts  # shrunk to the paper's name
     bare = next(m for m in mentions if m.text == "manipulation")
@@ -159,3 +159,14 @@ def test_unicode_acronyms_latex_and_titled_benchmarks(nlp):
     assert found["Long Range Arena"][0] == "Benchmark"
     assert "$\\mathcal{B}$-Former" in found
     assert not {"$O", "\\log", "n"} & set(found)
+
+
+def test_pipeline_components_declare_what_they_need(nlp):
+    """Each component's `requires` is met by an earlier one's `assigns`: a missing or
+    misordered component is reported, not silently degrading quality."""
+    analysis = nlp.analyze_pipes()
+    assert analysis["problems"] == {name: [] for name in nlp.pipe_names}
+    assert nlp.pipe_names[-4:] == ["kg_candidates", "kg_types", "kg_introduced", "kg_relations"]
+    broken = build_pipeline()
+    broken.remove_pipe("kg_acronyms")
+    assert "doc._.acronyms" in broken.analyze_pipes()["problems"]["kg_candidates"]

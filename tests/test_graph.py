@@ -49,13 +49,13 @@ def test_mentions_introduces_evidence_and_co_occurrence_weights():
                 entity("gpt4", "Model", "GPT-4", {"p1": "GPT-4", "p2": "GPT-4"}),
                 entity("imagenet", "Dataset", "ImageNet", {"p2": "ImageNet"})]
     g = build_graph(papers, entities)
-    assert g.edges["paper/p1", "model/bert"]["relation"] == "mentions"
-    assert g.edges["paper/p2", "model/bert"]["relation"] == "introduces"
-    [ev] = g.edges["paper/p3", "model/bert"]["evidence"]
+    assert set(g["paper/p1"]["model/bert"]) == {"mentions"}  # edges keyed by their kind
+    assert set(g["paper/p2"]["model/bert"]) == {"introduces"}
+    [ev] = g.edges["paper/p3", "model/bert", "mentions"]["evidence"]
     assert ev == {"field": "abstract", "start": 9, "end": 13, "text": "BERT", "rule": "test",
                   "sentence": "We train BERT and GPT-4 on ImageNet."}
-    weights = {(u, v): d["weight"] for u, v, d in g.edges(data=True)
-               if d["relation"] == "co_occurs"}
+    weights = {(u, v): d["weight"] for u, v, k, d in g.edges(keys=True, data=True)
+               if k == "co_occurs"}
     assert weights == {("model/bert", "model/gpt-4"): 2,  # p1 and p2
                        ("dataset/imagenet", "model/bert"): 1,
                        ("dataset/imagenet", "model/gpt-4"): 1}

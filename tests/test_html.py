@@ -6,7 +6,6 @@ import base64
 import hashlib
 import json
 import re
-from dataclasses import replace
 
 import networkx as nx
 import pytest
@@ -26,41 +25,40 @@ from kg.export.html import (
     script_json,
     to_html,
 )
-from kg.extract import Mention
 from kg.graph import build_graph, to_json
-from kg.ingest import Paper
-from kg.resolve import Entity
+from kg.model import Entity, Mention, Paper
 
 XSS = "<img src=x onerror=alert(1)>"
 
 
-def small_graph() -> nx.DiGraph:
-    """Three papers around BERT, ImageNet, GLUE and ResNet, built by `build_graph` from papers
-    and resolved entities, as `kg build` builds a graph."""
-    papers = [Paper("p1", XSS, "We fine-tune BERT on ImageNet. It works.",
-                    url="javascript:alert(1)"),
-              Paper("p2", "GLUE & more", "BERT does well on GLUE. Nothing else.",
-                    url="https://arxiv.org/abs/2401.00002"),
-              Paper("p3", "Residual nets", "ResNet on ImageNet. ResNet is deep.",
-                    url="https://example.org/p3")]
-    papers = [replace(p, date="2024-01-01", authors=("A. Author",)) for p in papers]
-    entities = [("Model", "BERT", ["BERT", "bert"], {"p1": "BERT", "p2": "BERT"}),
-                ("Dataset", "ImageNet", ["ImageNet", "ImageNet-1k"],
-                 {"p1": "ImageNet", "p3": "ImageNet"}),
-                ("Benchmark", "GLUE", ["GLUE"], {"p2": "GLUE"}),
-                ("Model", "ResNet", ["ResNet", "ResNets"], {"p3": "ResNet"})]
-    abstracts = {p.id: p.abstract for p in papers}
+def mention(paper: Paper, text: str) -> Mention:
+    """The first occurrence of `text` in the paper's abstract, as the extractor reports it."""
+    start = paper.abstract.index(text)
+    sentence = next(s for s in paper.abstract.split(". ") if text in s)
+    return Mention(paper_id=paper.id, text=text, field="abstract", start=start,
+                   end=start + len(text), sentence=sentence, type="", evidence="test",
+                   votes=())
 
-    def mention(pid: str, text: str, etype: str) -> Mention:
-        start = abstracts[pid].index(text)
-        sentence = next(s for s in abstracts[pid].split(". ") if text in s)
-        return Mention(pid, text, "abstract", start, start + len(text), sentence, etype,
-                       "test", ((etype, 1.0),))
 
-    return build_graph(papers, [
+def small_graph() -> nx.MultiDiGraph:
+    """Three papers around BERT, ImageNet, GLUE and ResNet, built by `build_graph`."""
+    papers = [
+        Paper("p1", XSS, "We fine-tune BERT on ImageNet. It works.", url="javascript:alert(1)",
+              date="2024-01-01", authors=("A. Author",)),
+        Paper("p2", "GLUE & more", "BERT does well on GLUE. Nothing else.",
+              url="https://arxiv.org/abs/2401.00002", date="2024-01-01", authors=("A. Author",)),
+        Paper("p3", "Residual nets", "ResNet on ImageNet. ResNet is deep.",
+              url="https://example.org/p3", date="2024-01-01", authors=("A. Author",))]
+    by_id = {p.id: p for p in papers}
+    entities = [
         Entity(label.lower(), etype, label, aliases,
-               [mention(pid, text, etype) for pid, text in mentions.items()])
-        for etype, label, aliases, mentions in entities])
+               [mention(by_id[pid], label) for pid in pids])
+        for etype, label, aliases, pids in [
+            ("Model", "BERT", ["BERT", "bert"], ["p1", "p2"]),
+            ("Dataset", "ImageNet", ["ImageNet", "ImageNet-1k"], ["p1", "p3"]),
+            ("Benchmark", "GLUE", ["GLUE"], ["p2"]),
+            ("Model", "ResNet", ["ResNet", "ResNets"], ["p3"])]]
+    return build_graph(papers, entities)
 
 
 def script_blocks(html: str) -> dict[str, str]:
@@ -148,7 +146,7 @@ def test_big_graph_is_cut_to_the_top_entities_and_says_so():
 
 
 def test_the_page_is_cut_by_default_only_past_its_node_limit():
-    g = nx.DiGraph()
+    g = nx.MultiDiGraph()
     for i in range(DEFAULT_MAX_NODES):
         g.add_node(f"method/m{i:05d}", kind="entity", type="Method", label=f"m{i}", aliases=[],
                    papers=i % 7)
@@ -167,7 +165,7 @@ def test_neighbourhood_by_shared_paper_steps():
         "model/bert", "paper/p1", "paper/p2", "dataset/imagenet", "benchmark/glue"}
     assert set(neighbourhood(g, "model/bert", 2)) == set(g.nodes)
     sub = neighbourhood(g, "model/bert", 1)
-    assert sub.edges["dataset/imagenet", "model/bert"]["relation"] == "co_occurs"
+    assert sub.has_edge("dataset/imagenet", "model/bert", "co_occurs")
     assert set(neighbourhood(g, "paper/p3", 0)) == {"paper/p3", "model/resnet",
                                                     "dataset/imagenet"}
     with pytest.raises(KeyError):

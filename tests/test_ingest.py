@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import FIRST_LINES, PAPERS, SEEDS, WRITERS, jsonl_text, page_text
 
-from kg.ingest import InputError, Paper, detect_format, read_papers, slugify
+from kg.ingest import InputError, detect_format, read_papers, slugify
+from kg.model import Paper
 
 
 def read(paths, **kw) -> tuple[list[Paper], list[str]]:

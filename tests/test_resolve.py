@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kg.extract import Mention
+from kg.model import Mention
 from kg.resolve import name_key, resolve
 
 

