@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from kg.ingest import FORMATS, InputError, read_papers
+from kg.model import RELATION_KINDS
 
 EXAMPLES_BUILD = """
 \b
@@ -56,16 +57,16 @@ def build(inputs: tuple[Path, ...], outdir: Path, fmt: str | None, base_iri: str
           lexicons: tuple[Path, ...], skip_bad: bool, quiet: bool) -> None:
     """Read paper lists (files or directories of .txt pages, .jsonl, .csv) and write
     OUTPUT/graph.ttl, OUTPUT/graph.json and OUTPUT/graph.html."""
-    from kg.build import build_outputs
+    from kg.build import build_outputs, check_lexicons
+    from kg.export import OutputError, check_writable
 
     try:
         papers = read_papers(list(inputs), fmt=fmt, skip_bad=skip_bad, warn=_warn(quiet))
-    except InputError as e:
-        raise click.ClickException(str(e)) from None
-    try:
+        check_lexicons(list(lexicons))
+        check_writable(outdir)  # before the extraction, not after it
         written = build_outputs(papers, outdir, base_iri=base_iri, lexicons=list(lexicons),
                                 quiet=quiet)
-    except ValueError as e:  # a bad lexicon file
+    except (InputError, OutputError) as e:
         raise click.ClickException(str(e)) from None
     if not quiet:
         click.echo(f"{_count(len(papers), 'paper')} -> " + ", ".join(str(p) for p in written),
@@ -106,6 +107,13 @@ def stats(graph: Path, top: int) -> None:
     click.echo("most connected (papers mentioning):")
     for r in rows:
         click.echo(f"  {r['n']:>4}  {r['label']} ({str(r['type']).rsplit('#', 1)[1]})")
+    kinds = [k for k in RELATION_KINDS if k.scope == "entity"]
+    counts = {str(r["p"]).rsplit("#", 1)[1]: r["n"] for r in select(store, f"""
+        SELECT ?p (COUNT(*) AS ?n) WHERE {{ ?h ?p ?t .
+        VALUES ?p {{ {" ".join(f"kg:{k.prop}" for k in kinds)} }} }} GROUP BY ?p""")}
+    click.echo(f"relations {sum(counts.values())}")
+    for k in kinds:
+        click.echo(f"  {k.label:<15}{counts.get(k.prop, 0):>6}")
 
 
 @cli.command("eval", epilog="""
@@ -113,27 +121,44 @@ def stats(graph: Path, top: int) -> None:
 Examples:
   kg eval gold.jsonl --papers papers.jsonl
   kg eval ../shared/eval/dev_gold.jsonl --papers ../shared/eval/dev_papers.jsonl --top 25
+  kg eval ../shared/eval/dev_gold.jsonl --papers ../shared/eval/dev_papers.jsonl \\
+          --relations ../shared/eval/dev_relations.jsonl
 """)
 @click.argument("gold", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--papers", "papers_path", required=True, type=click.Path(dir_okay=False,
               path_type=Path), help="The annotated papers (any input format, with ids).")
+@click.option("--relations", "relations_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Gold relations (id, relations: head, type, tail) to score as well.")
 @click.option("--lexicon", "lexicons", multiple=True, type=click.Path(exists=True, dir_okay=False,
               path_type=Path), help="Extra lexicon TSV, as for build; repeatable.")
 @click.option("--top", default=15, show_default=True, help="How many misses to list.")
-def evaluate_cmd(gold: Path, papers_path: Path, lexicons: tuple[Path, ...], top: int) -> None:
+def evaluate_cmd(gold: Path, papers_path: Path, relations_path: Path | None,
+                 lexicons: tuple[Path, ...], top: int) -> None:
     """Extract from annotated PAPERS and compare with GOLD (one JSON object per paper:
     id, entities with name, aliases, type, introduced, optional): precision, recall and F1,
-    per-type recall, and the top misses."""
-    from kg.build import build_graph_from_papers
-    from kg.evaluate import evaluate, format_report, load_gold
+    per-type recall, and the top misses; with --relations, the same for the relations."""
+    from kg.build import build_graph_from_papers, check_lexicons
+    from kg.evaluate import (
+        evaluate,
+        evaluate_relations,
+        format_relation_report,
+        format_report,
+        load_gold,
+    )
 
     try:
         gold_rows = load_gold(gold)
+        gold_relations = load_gold(relations_path, "relations") if relations_path else None
         papers = read_papers([papers_path])
-        g = build_graph_from_papers(papers, list(lexicons))
-    except (InputError, OSError, ValueError) as e:
+        check_lexicons(list(lexicons))
+    except InputError as e:
         raise click.ClickException(str(e)) from None
+    g = build_graph_from_papers(papers, list(lexicons))
     click.echo(format_report(evaluate(g, gold_rows), top))
+    if gold_relations is not None:
+        click.echo("relations:")
+        click.echo(format_relation_report(evaluate_relations(g, gold_rows, gold_relations),
+                                          top))
 
 
 # kg.query's result formats (not imported here, to keep `kg --help` quick; a test checks them)
@@ -188,11 +213,16 @@ def query(text: str | None, query_file, example_name: str | None, list_examples:
             raise click.UsageError("give one query: QUERY, -f FILE or --example NAME")
         sparql = (text if text is not None else query_file.read() if query_file
                   else q.example(example_name).text)
+        values: dict[str, str] = {}
         for b in bindings:
             name, sep, value = b.partition("=")
             if not sep or not name.strip("?"):
                 raise click.BadParameter(f"{b!r} is not NAME=VALUE", param_hint="--bind")
-            sparql = q.bind(sparql, name.strip("?"), value)
+            if name.strip("?") in values:
+                raise click.BadParameter(f"{name.strip('?')} is bound twice", param_hint="--bind")
+            values[name.strip("?")] = value
+        if values:
+            sparql = q.bind(sparql, values)
         if show:
             click.echo(q.PROLOGUE + "\n" + sparql.rstrip("\n"))
             return
@@ -226,6 +256,7 @@ def _list_examples(examples: dict) -> str:
 Examples:
   kg serve                          # output/graph.ttl at http://127.0.0.1:7878/sparql
   kg serve other/graph.ttl --port 8000 --timeout 30 --max-rows 50000
+  kg serve --workers 4 --max-workers 16 --idle-timeout 10
   kg serve --cors                   # for a browser client such as YASGUI
   curl -H 'Accept: text/csv' --data-urlencode \\
        'query=SELECT ?label WHERE { ?e a kg:Task ; rdfs:label ?label }' \\
@@ -244,15 +275,21 @@ Examples:
               help="Rows (or triples) a result is cut to; a cut result carries the header "
                    "X-SPARQL-MaxRows.")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1),
-              help="How many queries run at the same time.")
+              help="Worker processes started at once; also how many queries may run longer "
+                   "than a second at the same time.")
+@click.option("--max-workers", default=8, show_default=True, type=click.IntRange(min=1),
+              help="Worker processes at most: more are started while all are busy, so quick "
+                   "queries are answered while long ones run.")
+@click.option("--idle-timeout", default=30, show_default=True, type=click.IntRange(min=1),
+              help="Seconds an idle or half-sent connection is kept open.")
 @click.option("--cors", is_flag=True,
               help="Let web pages of any site query it (for a browser client such as YASGUI).")
 @click.option("-q", "--quiet", is_flag=True, help="No log line per request.")
 def serve(graph: Path, host: str, port: int, timeout: float, max_rows: int, workers: int,
-          cors: bool, quiet: bool) -> None:
+          max_workers: int, idle_timeout: int, cors: bool, quiet: bool) -> None:
     """A read-only SPARQL 1.1 Protocol endpoint over GRAPH: GET and POST at /sparql, results
     in JSON, XML, CSV, TSV (or Turtle, N-Triples, RDF/XML for graphs) by the Accept header.
-    Updates are refused; prefixes are predeclared as for `kg query`."""
+    Updates and SERVICE are refused; prefixes are predeclared as for `kg query`."""
     import signal
 
     from kg.query import QueryError
@@ -261,14 +298,17 @@ def serve(graph: Path, host: str, port: int, timeout: float, max_rows: int, work
     if not graph.is_file():
         raise click.ClickException(f"{graph}: no such file")
     try:
-        endpoint = Endpoint(graph, host, port, timeout, max_rows, workers, log=not quiet,
-                            cors=cors)
+        endpoint = Endpoint(graph, host, port, timeout, max_rows, workers, max_workers,
+                            idle_timeout, log=not quiet, cors=cors)
     except QueryError as e:
         raise click.ClickException(str(e)) from None
     except OSError as e:
-        raise click.ClickException(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+        raise click.ClickException(f"cannot serve on {host}:{port}: {e.strerror or e}") from None
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"warning: listening on {host}: other machines can query the graph", err=True)
+    if not endpoint.workers.sandboxed:
+        click.echo("warning: this system cannot deny the workers network access (seccomp); "
+                   "SERVICE is still refused as the query parses", err=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     click.echo(f"SPARQL endpoint {endpoint.url}: {endpoint.triples} triples of {graph}, "
                f"read-only, {timeout:g} s and {max_rows} rows a query (Ctrl-C stops it)", err=True)
@@ -336,24 +376,12 @@ def view(name: str, output: Path | None, graph: Path, radius: int) -> None:
     """Write the explorer page (like graph.html) for the neighbourhood of one entity, NAME
     being its label or one of its aliases."""
     import difflib
-    import json
 
-    import networkx as nx
-
-    from kg.export import write_atomically
+    from kg.export import OutputError, write_atomically
     from kg.export.html import find_entities, neighbourhood, to_html
     from kg.ingest import slugify
 
-    try:
-        data = json.loads(graph.read_text(encoding="utf-8"))
-        if not isinstance(data, dict):
-            raise ValueError("not a JSON object")
-        g = nx.node_link_graph(data, edges="edges")
-    except FileNotFoundError:
-        raise click.ClickException(f"{graph}: no such file (make it with: kg build)") from None
-    except (OSError, ValueError, KeyError, TypeError, nx.NetworkXError) as e:
-        raise click.ClickException(f"{graph}: not a graph.json written by kg build "
-                                   f"({type(e).__name__}: {e})") from None
+    g = _read_graph_json(graph)
     hits = find_entities(g, name)
     if not hits:
         names = sorted({str(n) for _, d in g.nodes(data=True) if d.get("kind") == "entity"
@@ -370,11 +398,66 @@ def view(name: str, output: Path | None, graph: Path, radius: int) -> None:
     sub = neighbourhood(g, node, radius)
     output = output or Path(f"{slugify(d['label'])}.html")
     title = f"{d['label']} ({d.get('type')}): neighbourhood, radius {radius}"
-    write_atomically([(output, lambda: to_html(sub, focus=node, title=title, radius=radius))])
+    try:
+        write_atomically([(output, lambda: to_html(sub, focus=node, title=title,
+                                                   radius=radius))])
+    except OutputError as e:
+        raise click.ClickException(str(e)) from None
     kinds = [k for _, k in sub.nodes(data="kind")]
     click.echo(f"{d['label']} ({d.get('type')}): {_count(kinds.count('paper'), 'paper')}, "
                f"{_count(kinds.count('entity') - 1, 'other entity', 'other entities')} within "
                f"radius {radius} -> {output}", err=True)
+
+
+def _read_graph_json(path: Path):
+    """The networkx graph of a graph.json written by kg build, or a one-line error that says
+    what is wrong with the file (never a guess from some exception type)."""
+    import json
+
+    import networkx as nx
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise click.ClickException(f"{path}: no such file (make it with: kg build)") from None
+    except OSError as e:
+        raise click.ClickException(f"{path}: cannot read: {e.strerror or e}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        raise click.ClickException(f"{path}: not a graph.json written by kg build (not JSON: "
+                                   f"{type(e).__name__})") from None
+    problem = _graph_json_problem(data)
+    if problem:
+        raise click.ClickException(f"{path}: not a graph.json written by kg build ({problem})")
+    return nx.node_link_graph(data, edges="edges")
+
+
+def _graph_json_problem(data) -> str:
+    """What keeps node-link data from being a graph of kg build ("" if nothing): the fields
+    that reading it and `kg view` rely on."""
+    from kg.model import RELATION_KINDS
+
+    kinds = [k.name for k in RELATION_KINDS]
+    if not isinstance(data, dict):
+        return "not a JSON object"
+    nodes, edges = data.get("nodes"), data.get("edges")
+    if not isinstance(nodes, list) or not isinstance(edges, list):
+        return "no 'nodes' and 'edges' lists"
+    ids = set()
+    for i, n in enumerate(nodes):
+        if not isinstance(n, dict) or not isinstance(n.get("id"), str):
+            return f"node {i} has no id"
+        if n.get("kind") not in ("paper", "entity") or not isinstance(n.get("label"), str):
+            return f"node {n['id']!r} has no kind (paper or entity) or no label"
+        if n["kind"] == "entity" and not (isinstance(n.get("type"), str)
+                                          and isinstance(n.get("aliases"), list)):
+            return f"entity {n['id']!r} has no type or no aliases"
+        ids.add(n["id"])
+    for i, e in enumerate(edges):
+        if not isinstance(e, dict) or e.get("source") not in ids or e.get("target") not in ids:
+            return f"edge {i} does not join two of its nodes"
+        if e.get("relation") not in kinds:
+            return f"edge {i} has no relation ({', '.join(kinds)})"
+    return ""
 
 
 def main() -> None:

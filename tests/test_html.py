@@ -137,8 +137,21 @@ def test_entities_are_ranked_and_the_drawable_ones_come_first():
     assert "benchmark/glue" in [e[0] for e in kept["E"][:2]]
 
 
-def test_default_cut_is_a_few_thousand_nodes():
-    assert 1000 <= DEFAULT_MAX_NODES <= 5000
+def test_the_canvas_draws_at_most_its_node_limit_of_entities():
+    g = nx.MultiDiGraph()
+    for i in range(DEFAULT_MAX_NODES):
+        g.add_node(f"method/m{i:05d}", kind="entity", type="Method", label=f"m{i}", aliases=[],
+                   papers=i % 7)
+    g.add_node("paper/p", kind="paper", label="P", abstract="a")  # papers are folded
+    data = page_data(g)
+    assert data["drawable"] == DEFAULT_MAX_NODES and data["note"] == ""
+    g.add_node("method/one-more", kind="entity", type="Method", label="z", aliases=[], papers=0)
+    data = page_data(g)
+    assert data["drawable"] == DEFAULT_MAX_NODES and "method/one-more" not in [
+        e[0] for e in data["E"][:DEFAULT_MAX_NODES]]
+    assert (f"can draw the {DEFAULT_MAX_NODES:,} entities seen in the most papers (each in at "
+            f"least 0) of {DEFAULT_MAX_NODES + 1:,}") in data["note"]
+    assert json.loads(script_blocks(to_html(g))["kg-data"])["note"] == data["note"]
 
 
 def test_links_carry_the_evidence_as_offsets():
@@ -317,3 +330,33 @@ def test_kg_view_reports_a_missing_or_bad_graph(tmp_path):
     result = run_kg("view", "bert", "--graph", bad)
     assert result.exit_code == 1 and "not a graph.json" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(("edit", "problem"), [
+    (lambda d: d["nodes"][0].pop("id"), "node 0 has no id"),
+    (lambda d: next(n for n in d["nodes"] if n["kind"] == "entity").pop("label"),
+     "has no kind (paper or entity) or no label"),
+    (lambda d: next(n for n in d["nodes"] if n["kind"] == "entity").update(aliases="x"),
+     "has no type or no aliases"),
+    (lambda d: d["edges"][0].update(target="nowhere"), "edge 0 does not join two of its nodes"),
+    (lambda d: d["edges"][0].pop("relation"), "edge 0 has no relation"),
+    (lambda d: d.pop("edges"), "no 'nodes' and 'edges' lists"),
+])
+def test_kg_view_says_what_is_wrong_with_a_graph_json(graph_json, edit, problem):
+    data = json.loads(graph_json.read_text(encoding="utf-8"))
+    edit(data)
+    graph_json.write_text(json.dumps(data), encoding="utf-8")
+    result = run_kg("view", "bert", "--graph", graph_json)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert result.output == f"Error: {graph_json}: not a graph.json written by kg build " \
+                            f"({result.output.split('(', 1)[1]}"
+    assert problem in result.output and len(result.output.splitlines()) == 1
+
+
+def test_kg_view_does_not_disguise_a_bug(graph_json, monkeypatch):
+    def broken(*args, **kwargs):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(nx, "node_link_graph", broken)
+    result = run_kg("view", "bert", "--graph", graph_json)
+    assert isinstance(result.exception, KeyError)

@@ -3,6 +3,9 @@ graph broken in each way the shapes forbid fails with one readable line per viol
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,7 @@ from rdflib.namespace import DCTERMS
 
 from kg.cli import cli
 from kg.export.rdf import KG
+from kg.model import RELATION_KINDS
 from kg.query import abbreviate
 from kg.validate import SHAPES, validate
 
@@ -20,8 +24,25 @@ def kg_validate(*args: str | Path):
     return CliRunner().invoke(cli, ["validate", *map(str, args)])
 
 
-def test_shapes_file_is_in_the_ontology_folder():
-    assert Path(__file__).resolve().parents[1] / "ontology" / "shapes.ttl" == SHAPES
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_shapes_ship_in_the_package_and_equal_the_published_copy():
+    import kg
+
+    assert SHAPES.parent == Path(kg.__file__).parent / "ontology"
+    for name in ("shapes.ttl", "paperkg.ttl"):
+        assert (SHAPES.parent / name).read_bytes() == (ROOT / "ontology" / name).read_bytes()
+
+
+def test_the_wheel_holds_the_ontology(tmp_path):
+    """From a wheel `kg validate` found no shapes: ontology/ was not package data."""
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps",
+                    "-q", "-w", str(tmp_path)], check=True, timeout=300,
+                   capture_output=True)
+    (wheel,) = tmp_path.glob("paperkg-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {"kg/ontology/shapes.ttl", "kg/ontology/paperkg.ttl"} <= names
 
 
 def test_seed_graph_conforms(seed_graph):
@@ -37,12 +58,18 @@ def sample(seed_graph) -> Graph:
     papers = sorted({p for p, _ in g.subject_objects(KG.introduces)},
                     key=lambda p: -len(set(g.objects(p, KG.mentions))))[:2]
     out = Graph()
+    entities = {e for p in papers for e in g.objects(p, KG.mentions)}
+    relations = {KG[k.prop] for k in RELATION_KINDS if k.scope == "entity"}
     for p in papers:
         out += g.triples((p, None, None))
         for m in g.subjects(KG.inPaper, p):
             out += g.triples((m, None, None))
-        for e in g.objects(p, KG.mentions):
-            out += g.triples((e, None, None))
+        for s in g.subjects(KG.statedIn, p):  # the relations it states, between its entities
+            if g.value(s, RDF.subject) in entities and g.value(s, RDF.object) in entities:
+                out += g.triples((s, None, None))
+    for e in entities:
+        out += ((s, p, o) for s, p, o in g.triples((e, None, None))
+                if p not in relations or (None, RDF.subject, e) in out and o in entities)
     for prefix, ns in g.namespaces():
         out.bind(prefix, ns)
     return out

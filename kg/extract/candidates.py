@@ -97,6 +97,10 @@ def make_candidates(nlp: Language, name: str, max_term_words: int,
     return Candidates(max_term_words, min_specificity)
 
 
+def _capitals(tok: Token) -> bool:
+    return tok.text.isalpha() and tok.text.isupper() and len(tok.text) > 1
+
+
 class Candidates:
     """Candidate entity spans, each with an empty (or lexicon-voted) `Evidence`."""
 
@@ -128,8 +132,11 @@ class Candidates:
             lo, hi = i, i + 1
             while hi < len(doc) and not doc[hi - 1].text.endswith("."):
                 if (is_namelike(doc[hi]) and any(is_namelike(t) for t in doc[lo:hi])
-                        and not VERSION.match(doc[hi].text) and is_namelike(doc[lo])):
-                    break  # "OpenAI GPT-4", "SSP ViTs": two names side by side
+                        and not VERSION.match(doc[hi].text) and is_namelike(doc[lo])
+                        and not (_capitals(doc[hi - 1]) and _capitals(doc[hi]))):
+                    break  # "OpenAI GPT-4", "SSP ViTs": two names side by side (but one
+                    # name in capitals, "PASCAL VOC", "MS MARCO", the paper level splits
+                    # when both words are names of the paper on their own)
                 if is_namelike(doc[hi]) or SIZE.match(doc[hi].text) or doc[hi].lower_ in (
                         VARIANTS) and is_namelike(doc[hi - 1]) or (
                         re.fullmatch(r"\d{1,2}(\.\d)?", doc[hi].text) and doc[hi - 1].is_alpha

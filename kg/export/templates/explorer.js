@@ -585,9 +585,10 @@
     api.labelsShown = taken.length;
   }
   /* Zoom and pan so that every node and its label is in view (vis-network's fit() leaves
-   * labels out); labels keep their size on screen, so this is done twice. */
-  function fitAll(shapes) {
-    for (let round = 0; round < 2; round++) {
+   * labels out). With `resize`, labels (and shapes) are then sized for the new zoom, which
+   * changes their extent, so it is done twice. */
+  function fitAll(resize) {
+    for (let round = 0; round < (resize ? 2 : 1); round++) {
       let l = Infinity;
       let r = -Infinity;
       let t = Infinity;
@@ -604,18 +605,21 @@
       const scale = Math.min(1.2, 0.96 * Math.min(container.clientWidth / Math.max(1, r - l),
         container.clientHeight / Math.max(1, b - t)));
       network.moveTo({ position: { x: (l + r) / 2, y: (t + b) / 2 }, scale, animation: false });
-      sizeForScale(shapes);
+      if (resize) sizeForScale(true);
     }
   }
+  /* After a layout: size for the zoom, spread a crowded drawing, move the top labels apart
+   * (again after each fit, until nothing moves), then hide the labels that still collide. */
   function fitAndLabel() {
     network.fit({ animation: false });
     sizeForScale(true);
     spread();
-    for (let round = 0; round < 3; round++) {
+    let moved = true;
+    for (let round = 0; round < 4 && moved; round++) {
       fitAll(true);
-      if (!nudge()) break;
+      moved = nudge();
     }
-    fitAll(false);
+    if (moved) fitAll(false);  // the sizes stay those the labels were moved apart at
     hideCollidingLabels();
     network.redraw();
   }
