@@ -8,6 +8,9 @@ on disk (loaded once, at start). A running pyoxigraph query cannot be interrupte
 past the time limit is stopped by killing its worker, which is replaced at once. Updates are
 refused (403) and could not change anything anyway: the workers' store is opened read-only.
 
+At ``/`` it also serves the explorer (kg.explore), whose JSON API runs its queries through
+the same workers, with the same limits.
+
 No query makes the server connect anywhere: a SERVICE is refused (403) as rdflib's SPARQL
 parser reads the query, and the workers run under a seccomp filter (kg.sandbox) that denies
 them network sockets, so a SERVICE that a parser missed fails instead of connecting.
@@ -33,6 +36,7 @@ from urllib.parse import parse_qs
 import pyoxigraph as ox
 import waitress
 
+from kg.explore import Explorer
 from kg.query import (
     GRAPH_FORMATS,
     RESULT_FORMATS,
@@ -291,6 +295,7 @@ class Endpoint:
             self.triples = _load(graph, self._dir)
             self.workers = Workers(self._dir, workers, max(workers, max_workers), timeout,
                                    max_rows)
+            self.explorer = Explorer(self._dir, self.workers.run)  # the page at /, its API
             self.server = waitress.create_server(
                 self.app, host=host, port=port, ident="paperkg",
                 # a thread per running or waiting query (waiters beyond these would queue in
@@ -323,6 +328,8 @@ class Endpoint:
             self.server.task_dispatcher.shutdown(timeout=1)
             for channel in list(self.server._map.values()):
                 channel.close()
+        if hasattr(self, "explorer"):
+            self.explorer.close()
         if hasattr(self, "workers"):
             self.workers.close()
         shutil.rmtree(self._dir, ignore_errors=True)
@@ -343,6 +350,9 @@ class Endpoint:
     def _handle(self, environ) -> tuple:
         method, route = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
         params = parse_qs(environ.get("QUERY_STRING", ""))
+        if route.startswith("/api/") or (route == "/" and method in ("GET", "HEAD")
+                                         and "query" not in params):
+            return self.explorer.handle(method, route, params)  # the explorer (kg.explore)
         if route == "/update":
             return _text(403, "read-only endpoint: updates are refused")
         if route not in (self.path, "/query", "/"):

@@ -27,7 +27,8 @@ from kg.graph import relation_edges
 from kg.model import PAPER_KINDS, RELATIONS
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from synthetic import synthetic_graph  # noqa: E402
+from synthetic import synthetic_graph, write_triples  # noqa: E402
+from test_serve import serving  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -535,4 +536,67 @@ def test_a_kg_view_page_opens_on_its_entity(seed_outputs, seed_graph_json, tmp_p
     sub = neighbourhood(seed_graph_json, clip, 1)
     assert drawn(v) == set(sub.nodes)  # the entity, its papers and their entities
     assert math.isclose(len(drawn(v)), sub.number_of_nodes())
+    v.assert_clean()
+
+
+@pytest.fixture(scope="module")
+def served_10k(tmp_path_factory):
+    """`kg serve` on a synthetic graph of 10,000 papers: (the graph, the server's root URL)."""
+    g = synthetic_graph(5000, 10_000, seed=5)
+    path = tmp_path_factory.mktemp("served") / "graph.ttl"
+    write_triples(g, path)
+    with serving(path) as (url, _):
+        yield g, url.rsplit("/", 1)[0]
+
+
+def test_the_served_explorer_opens_an_entity_and_its_evidence_on_a_10k_paper_graph(
+        served_10k, visit):
+    g, root = served_10k
+    v = visit(root + "/", allowed=(root + "/", "blob:"))
+    asked = []
+    v.page.on("request", lambda r: asked.append(r.url))
+    assert v.js("kgView.source.mode") == "served"
+    assert v.js("kgView.data.total.papers") == 10_000
+    assert "papers folded into their entities (10,000)" in v.page.locator("#summary").text_content()
+    ranked = sorted(entities(g), key=lambda n: (-g.nodes[n]["papers"], n))
+    entity = ranked[50]
+    label = g.nodes[entity]["label"]
+
+    v.page.locator("#search").press_sequentially(label, delay=10)
+    v.page.keyboard.press("Enter")
+    v.page.wait_for_function("(id) => { const p = document.getElementById('panel');"
+                             " return p.dataset.node === id && p.dataset.loaded === 'true'; }",
+                             arg=entity)
+    panel = v.page.locator("#panel")
+    assert panel.locator("h2 .label").text_content() == label
+    # neighbours: each listed with the number of papers it shares, as in the graph
+    counts = shared_counts(g, entity)
+    listed = {li.get_attribute("data-entity"): int(li.get_attribute("data-n"))
+              for li in panel.locator(".neighbours li[data-entity]").all()}
+    assert listed and all(counts[e] == n for e, n in listed.items())
+    for group in panel.locator(".neighbours .type-group").all():
+        t = group.get_attribute("data-type")
+        shown = group.locator("h4 .n").text_content().strip("()").replace(",", "")
+        assert int(shown) == sum(1 for e in counts if g.nodes[e]["type"] == t)
+    # its papers, the newest first, with the sentences that name it
+    first = panel.locator("ol.papers > li").first
+    paper = first.get_attribute("data-paper")
+    assert paper in papers_of(g, entity)
+    assert g.nodes[paper]["date"] == max(g.nodes[p]["date"] for p in papers_of(g, entity))
+    sentences = first.locator("ul.evidence li").all_text_contents()
+    edge = next(d for _, e, d in g.out_edges(paper, data=True) if e == entity)
+    assert sentences == [ev["sentence"] for ev in edge["evidence"]]
+    assert first.locator("ul.evidence mark").first.text_content() == label
+    # on to the paper: its abstract, its entities marked
+    first.locator("button.open").click()
+    v.page.wait_for_function("(id) => document.getElementById('panel').dataset.node === id"
+                             " && document.getElementById('panel').dataset.loaded === 'true'",
+                             arg=paper)
+    assert panel.locator(".abstract").text_content() == g.nodes[paper]["abstract"]
+    assert {m.get_attribute("data-entity") for m in panel.locator(".abstract mark").all()} == {
+        e for _, e, k in g.out_edges(paper, keys=True) if k in PAPER_KINDS}
+    ARTIFACTS.mkdir(exist_ok=True)
+    v.page.screenshot(path=str(ARTIFACTS / "served-10k.png"))
+    assert any("/api/entity?" in u for u in asked) and any("/api/paper?" in u for u in asked)
+    assert all(u.startswith(root + "/") for u in asked)  # every request answered locally
     v.assert_clean()

@@ -244,7 +244,7 @@ def _full_data(g: nx.MultiDiGraph, max_nodes: int, focus: str | None) -> dict:
         links.append(row)
         evidence.append(evs)
 
-    kinds = [[k.name, k.scope, k.label, k.inverse, k.style] for k in RELATION_KINDS]
+    kinds = kinds_table()
     k_index = {k[0]: i for i, k in enumerate(kinds)}
     relations = []
     for h, t, kind, d in sorted(relation_edges(g), key=lambda r: (e_index[r[0]], r[2],
@@ -289,17 +289,29 @@ def _note(n_entities: int, drawable: int, entities: list) -> str:
 def _co_occurrences(g: nx.MultiDiGraph, drawn: list[str], e_index: dict[str, int]) -> list:
     """Each drawable entity's strongest co-occurrences with other drawable ones."""
     shown = set(drawn)
-    by_node: dict[str, list[tuple[int, int, int]]] = {}
-    for u, v, k, d in g.edges(keys=True, data=True):
-        if k == CO_OCCURS and u in shown and v in shown:
-            a, b = sorted((e_index[u], e_index[v]))
-            item = (-int(d.get("weight", 1)), a, b)
-            by_node.setdefault(u, []).append(item)
-            by_node.setdefault(v, []).append(item)
+    return strongest_pairs((e_index[u], e_index[v], int(d.get("weight", 1)))
+                           for u, v, k, d in g.edges(keys=True, data=True)
+                           if k == CO_OCCURS and u in shown and v in shown)
+
+
+def strongest_pairs(pairs, per_node: int = CO_OCCURS_PER_NODE) -> list[list[int]]:
+    """``[a, b, weight]`` (a < b) of the `per_node` heaviest of `pairs` ``(a, b, weight)`` at
+    each end, in order."""
+    by_node: dict[int, list[tuple[int, int, int]]] = {}
+    for u, v, w in pairs:
+        a, b = min(u, v), max(u, v)
+        by_node.setdefault(a, []).append((-w, a, b))
+        by_node.setdefault(b, []).append((-w, a, b))
     chosen = set()
     for items in by_node.values():
-        chosen.update(sorted(items)[:CO_OCCURS_PER_NODE])
+        chosen.update(sorted(items)[:per_node])
     return [[a, b, -w] for w, a, b in sorted(chosen, key=lambda t: (t[1], t[2]))]
+
+
+def kinds_table() -> list[list]:
+    """The relation-kind table as the page reads it: name, scope, label, inverse, vis style
+    (read when a page is made, so a kind added to the table is in the next page)."""
+    return [[k.name, k.scope, k.label, k.inverse, k.style] for k in RELATION_KINDS]
 
 
 def _lean(data: dict) -> None:

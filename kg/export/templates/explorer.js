@@ -278,7 +278,7 @@
     for (let r = 0; r < D.R.length; r++) {
       const [h, k, t, st] = D.R[r];
       if (shown.has(h) && shown.has(t) && !state.hiddenKinds.has(D.kinds[k][0])) {
-        candidates.push([h, t, st.length ? statedIn(st) : 1, r]);
+        candidates.push([h, t, st.length ? statedIn(st) : D.R[r][4] || 1, r]);  // kg serve: a count
       }
     }
     // each entity's strongest relations (all of them when papers are drawn)
@@ -857,16 +857,20 @@
     suggestions.hidden = true;
   }
   let searchTurn = 0;
-  input.addEventListener("input", async () => {
+  let searching = Promise.resolve();  // the latest search (kg serve answers them later)
+  input.addEventListener("input", () => {
     const turn = ++searchTurn;
-    const found = source.searchNow ? source.searchNow(input.value) : await source.search(input.value).catch(() => []);
-    if (turn !== searchTurn) return;
-    results = found;
-    active = -1;
-    renderSuggestions();
-    if (results.length && results[0].score < 1 && nodes.get(results[0].id)) focusNode(results[0].id);
+    searching = (source.searchNow ? Promise.resolve(source.searchNow(input.value))
+      : source.search(input.value).catch(() => [])).then((found) => {
+      if (turn !== searchTurn) return;
+      results = found;
+      active = -1;
+      renderSuggestions();
+      if (results.length && results[0].score < 1 && nodes.get(results[0].id)) focusNode(results[0].id);
+    });
   });
-  input.addEventListener("keydown", (ev) => {
+  input.addEventListener("keydown", async (ev) => {
+    if (ev.key === "Enter") await searching;
     if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
       ev.preventDefault();
       if (!results.length) return;
@@ -1222,6 +1226,7 @@
   });
 
   const first = firstView();
+  slider.max = Math.max(2, Math.min(maxCount, Math.max(50, 2 * first.min)));
   state.minPapers = first.min;
   state.showPapers = first.papers && !showPapers.disabled;
   if (D.focus && info(D.focus) && D.radius) {

@@ -277,17 +277,12 @@ const kgSource = (function () {
       learn(body.refs);
       return body;
     }
-    const papersOfLoaded = new Map();  // entity id -> paper ids of its loaded record
     return {
       mode: "served", E, P: [], drawable: D.drawable,
       info: (id) => cache.get(id) || null,
       paperIndexes: () => [], paperEntities: () => [], paperIntroduces: () => false,
       searchNow: null,
-      entity: async (id) => {
-        const r = await get("entity", { id });
-        papersOfLoaded.set(id, r.papers.map((p) => p.p));
-        return r;
-      },
+      entity: (id) => get("entity", { id }),
       paper: (id) => get("paper", { id }),
       shared: async (a, b) => (await get("shared", { a, b })).papers,
       around: async (id, radius) => new Set((await get("around", { id, radius })).entities),
