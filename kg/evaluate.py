@@ -22,7 +22,7 @@ import networkx as nx
 
 from kg.graph import entities_of, relation_edges
 from kg.ingest import InputError
-from kg.resolve import name_key
+from kg.names import name_key
 
 COARSE = {"Dataset": "Data", "Benchmark": "Data", "Model": "Approach", "Method": "Approach",
           "Task": "Task", "Metric": "Metric"}
