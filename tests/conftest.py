@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -161,3 +162,21 @@ def seed_outputs(tmp_path_factory) -> Path:
 def seed_graph(seed_outputs) -> Path:
     """graph.ttl of the seeds build (for the query, serve and validate tests)."""
     return seed_outputs / "graph.ttl"
+
+
+EVAL = ROOT.parent / "shared" / "eval"
+
+
+def eval_on_dev(*gold_files: str) -> str:
+    """`kg eval` on the shared dev gold with these extra gold files (--relations FILE, ...):
+    its report. A checkout without the gold skips; CI (CI=true) fails instead."""
+    if not (EVAL / "dev_gold.jsonl").exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{EVAL} is missing in CI")
+        pytest.skip(f"no dev gold at {EVAL}")
+    args = [a for option, name in zip(gold_files[::2], gold_files[1::2], strict=True)
+            for a in (option, str(EVAL / name))]
+    result = CliRunner().invoke(cli, ["eval", str(EVAL / "dev_gold.jsonl"), "--papers",
+                                      str(EVAL / "dev_papers.jsonl"), *args])
+    assert result.exit_code == 0, result.output
+    return result.output

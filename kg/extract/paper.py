@@ -19,17 +19,50 @@ from spacy.tokens import Doc, Span
 from kg.extract.candidates import Evidence
 from kg.extract.lexicon import HEADS, TYPE_NOUNS
 from kg.extract.shapes import is_namelike, term_head
-from kg.model import Extraction, Mention, Relation, relation_kind
+from kg.model import Extraction, Mention, MentionRef, Relation, Result, relation_kind
 from kg.names import name_key, plain_text
 
 USES = relation_kind("uses")
+EVALUATED_ON = relation_kind("evaluated_on").name
+COMPARED_WITH = relation_kind("compared_with").name
+SYSTEM_TYPES = relation_kind("system").tails
 
 
 def paper_extraction(paper_id: str, title: Doc, abstract: Doc) -> Extraction:
     """Everything the extractor finds in one paper, as plain records."""
     mentions = doc_mentions(paper_id, title, abstract)
-    relations = doc_relations(paper_id, {"title": title, "abstract": abstract}, mentions)
-    return Extraction(paper_id, tuple(mentions), tuple(relations))
+    docs = {"title": title, "abstract": abstract}
+    relations = doc_relations(paper_id, docs, mentions)
+    return Extraction(paper_id, tuple(mentions), tuple(relations),
+                      tuple(doc_results(paper_id, docs, mentions)))
+
+
+def doc_results(paper_id: str, docs: dict[str, Doc], mentions: list[Mention]) -> list[Result]:
+    """The numbers of `doc._.results`, tied to the paper's final mentions; a result whose
+    text names no system is the paper's own contribution's (its introduced model or method,
+    named in the sentence if it is, else the first)."""
+    ours = [m for m in mentions if m.introduced and m.type in SYSTEM_TYPES]
+    out = []
+    for fld, doc in docs.items():
+        here = [m for m in mentions if m.field == fld]
+        for f in doc._.results:
+            sent = doc[f.sentence[0]:f.sentence[1]]
+            value = doc[f.value[0]:f.value[1]]
+
+            def ref(tokens: tuple[int, int] | None, doc=doc, here=here) -> MentionRef | None:
+                found = _mentions_at(doc, tokens, here) if tokens else []
+                return found[0].ref if found else None
+
+            system = ref(f.system)
+            if system is None:
+                own = next((m for m in ours if m.field == fld
+                            and sent.start_char <= m.start < sent.end_char), None) or next(
+                    iter(ours), None)
+                system = own.ref if own else None
+            out.append(Result(paper_id, f.text, f.number, f.unit, f.kind, fld,
+                              value.start_char, value.end_char, sent.text, f.rule, system,
+                              ref(f.dataset), ref(f.metric), ref(f.compared_to)))
+    return out
 
 
 def doc_relations(paper_id: str, docs: dict[str, Doc], mentions: list[Mention]
@@ -47,6 +80,10 @@ def doc_relations(paper_id: str, docs: dict[str, Doc], mentions: list[Mention]
             for tail in _mentions_at(doc, f.tail, here):
                 if f.head is not None:
                     heads = _mentions_at(doc, f.head, here)
+                elif f.head_name:  # "a SAMI-trained mistral-7b": a mention of SAMI
+                    named = name_key(f.head_name)
+                    heads = [next(m for m in mentions if name_key(m.key_name) == named)
+                             ] if any(name_key(m.key_name) == named for m in mentions) else []
                 else:  # the paper's own: named in this sentence, else first named (title first)
                     fits = [m for m in ours if m.type in kind.heads and m.ref != tail.ref
                             and (not f.author_types or m.type in f.author_types)]
@@ -58,9 +95,18 @@ def doc_relations(paper_id: str, docs: dict[str, Doc], mentions: list[Mention]
                     if head.key_name.lower() != tail.key_name.lower():
                         out.setdefault((kind.name, head.ref, tail.ref), Relation(
                             paper_id, kind.name, head.ref, tail.ref, sent.text, f.rule))
-    for rel in _parts_of_contribution(paper_id, ours, USES):
+    for rel in [*_parts_of_contribution(paper_id, ours, USES), *_evaluated_alike(out)]:
         out.setdefault((rel.kind, rel.head, rel.tail), rel)
     return list(out.values())
+
+
+def _evaluated_alike(found: dict[tuple, Relation]) -> list[Relation]:
+    """What a sentence compares with a system evaluated on some data is evaluated on it too:
+    "Orca reaches parity with ChatGPT on the BBH benchmark"."""
+    evaluated = [r for r in found.values() if r.kind == EVALUATED_ON]
+    return [replace(e, head=c.tail, rule="compared-on")
+            for c in found.values() if c.kind == COMPARED_WITH
+            for e in evaluated if e.head == c.head and e.sentence == c.sentence]
 
 
 def _parts_of_contribution(paper_id: str, ours: list[Mention], kind) -> list[Relation]:
