@@ -266,9 +266,8 @@ def candidate_pipeline() -> Language:
     from kg.extract import build_pipeline
 
     nlp = build_pipeline()
-    for name in ("kg_type_model", "kg_introduced", "kg_relations"):
-        if name in nlp.pipe_names:
-            nlp.remove_pipe(name)
+    for name in nlp.pipe_names[nlp.pipe_names.index("kg_types") + 1:]:
+        nlp.remove_pipe(name)
     return nlp
 
 
