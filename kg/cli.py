@@ -16,6 +16,7 @@ Examples:
   kg build seeds/ -o output/
   kg build papers.jsonl more.csv -o out/ --skip-bad
   kg build list.txt --format page -o out/ --base-iri https://example.org/kg/
+  kg build papers.jsonl -o out/ --curation curation.toml
 """
 
 
@@ -51,23 +52,34 @@ def _warn(quiet: bool):
               "[default: https://w3id.org/paperkg/id/].")
 @click.option("--lexicon", "lexicons", multiple=True, type=click.Path(exists=True, dir_okay=False,
               path_type=Path), help="Extra lexicon TSV (term<TAB>type); repeatable.")
+@click.option("--curation", "curation_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Your corrections: aliases, merges, separations, drops, types, variants "
+                   "(TOML; default: a curation.toml in an input folder).")
 @click.option("--skip-bad", is_flag=True, help="Warn about bad records and keep the good ones.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no warnings.")
 def build(inputs: tuple[Path, ...], outdir: Path, fmt: str | None, base_iri: str | None,
-          lexicons: tuple[Path, ...], skip_bad: bool, quiet: bool) -> None:
+          lexicons: tuple[Path, ...], curation_path: Path | None, skip_bad: bool,
+          quiet: bool) -> None:
     """Read paper lists (files or directories of .txt pages, .jsonl, .csv) and write
     OUTPUT/graph.ttl, OUTPUT/graph.json and OUTPUT/graph.html."""
+    from kg import curation as cur
     from kg.build import build_outputs, check_lexicons
     from kg.export import OutputError, check_writable
 
+    warn = _warn(quiet)
+    curation_path = curation_path or next(
+        (p / "curation.toml" for p in inputs if (p / "curation.toml").is_file()), None)
     try:
-        papers = read_papers(list(inputs), fmt=fmt, skip_bad=skip_bad, warn=_warn(quiet))
+        curation = cur.load(curation_path) if curation_path else None
+        papers = read_papers(list(inputs), fmt=fmt, skip_bad=skip_bad, warn=warn)
         check_lexicons(list(lexicons))
         check_writable(outdir)  # before the extraction, not after it
         written = build_outputs(papers, outdir, base_iri=base_iri, lexicons=list(lexicons),
-                                quiet=quiet)
+                                quiet=quiet, curation=curation)
     except (InputError, OutputError) as e:
         raise click.ClickException(str(e)) from None
+    for rule in curation.unused() if curation else ():
+        warn(f"{rule.where}: [{rule.section}] {rule.names[0]!r} matches no name of the corpus")
     if not quiet:
         click.echo(f"{_count(len(papers), 'paper')} -> " + ", ".join(str(p) for p in written),
                    err=True)

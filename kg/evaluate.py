@@ -24,8 +24,8 @@ from pathlib import Path
 import networkx as nx
 
 from kg.graph import entities_of, relation_edges
-from kg.ingest import InputError
-from kg.resolve import name_key
+from kg.ingest import InputError, read_text
+from kg.names import name_key
 
 COARSE = {"Dataset": "Data", "Benchmark": "Data", "Model": "Approach", "Method": "Approach",
           "Task": "Task", "Metric": "Metric"}
@@ -79,12 +79,7 @@ class Report:
 def load_gold(path: Path, field_name: str = "entities") -> dict[str, list[dict]]:
     """paper id -> its gold `field_name` list (entities, relations), with a one-line error for
     a missing file or a bad line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise InputError(path, None, f"cannot read: {e.strerror or e}") from None
-    except UnicodeDecodeError:
-        raise InputError(path, None, "not UTF-8 text") from None
+    text = read_text(path)
     gold = {}
     for no, line in enumerate(text.split("\n"), 1):
         if not line.strip():

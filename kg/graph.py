@@ -7,7 +7,7 @@ exporter names a node the same way. Edges, each with ``relation`` = its kind:
 
 - paper -> entity, ``mentions`` or ``introduces``, with ``evidence``: every occurrence;
 - entity -> entity, ``evaluated_on``, ``uses``, ... with ``statements``: the papers that
-  state it and their sentences;
+  state it and their sentences; ``variant_of`` (found by resolution) has none;
 - entity -- entity ``co_occurs``, weighted by the number of papers that mention both,
   stored once with the smaller id first.
 """
@@ -34,6 +34,7 @@ from kg.model import (
 
 MENTIONS, INTRODUCES = relation_kind("mentions").name, relation_kind("introduces").name
 CO_OCCURS = relation_kind("co_occurs").name
+VARIANT_OF = relation_kind("variant_of").name
 
 
 _ARXIV_ID = re.compile(r"\d{4}\.\d{4,5}(v\d+)?")
@@ -89,6 +90,10 @@ def build_graph(papers: list[Paper], entities: list[Entity],
     for (h, kind, t), statements in sorted(_stated(g, entities, ids, node_of,
                                                    relations).items()):
         g.add_edge(h, t, key=kind, relation=kind, statements=statements)
+    for e in sorted(entities, key=lambda e: ids[e.key]):
+        if e.variant_of in ids:
+            g.add_edge(ids[e.key], ids[e.variant_of], key=VARIANT_OF, relation=VARIANT_OF,
+                       statements=[])
     for (a, b), weight in sorted(cooccurrence(g).items()):
         g.add_edge(a, b, key=CO_OCCURS, relation=CO_OCCURS, weight=weight)
     return g

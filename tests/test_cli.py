@@ -278,7 +278,7 @@ def test_an_error_inside_the_pipeline_is_not_taken_for_bad_input(error, make_inp
     """A bug shows as the exception it is, not as "bad lexicon file" or similar."""
     from kg import build as kg_build
 
-    def broken(mentions):
+    def broken(*args, **kwargs):
         raise error("a bug")
 
     monkeypatch.setattr(kg_build, "resolve", broken)
