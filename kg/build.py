@@ -49,7 +49,8 @@ def build_graph_from_papers(papers: list[Paper], lexicons: list[Path] = (),
         found = list(extract(papers, nlp, progress=bar.update))
     mentions = [m for x in found for m in x.mentions]
     relations = [r for x in found for r in x.relations]
-    return build_graph(papers, resolve(mentions, curation), relations)
+    results = [r for x in found for r in x.results]
+    return build_graph(papers, resolve(mentions, curation), relations, results)
 
 
 def build_outputs(papers: list[Paper], outdir: Path, base_iri: str | None = None,

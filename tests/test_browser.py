@@ -105,8 +105,11 @@ def visit(browser):
 
 @pytest.fixture(scope="module")
 def seed_graph_json(seed_outputs) -> nx.MultiDiGraph:
+    """The papers and entities of the seeds' graph.json: what the page draws (results are
+    listed in panels, not drawn)."""
     data = json.loads((seed_outputs / "graph.json").read_text(encoding="utf-8"))
-    return nx.node_link_graph(data, edges="edges")
+    g = nx.node_link_graph(data, edges="edges")
+    return g.subgraph(n for n, k in g.nodes(data="kind") if k in ("paper", "entity")).copy()
 
 
 def visible(v: Visit) -> set[str]:

@@ -168,7 +168,8 @@ def test_pipeline_components_declare_what_they_need(nlp):
     misordered component is reported, not silently degrading quality."""
     analysis = nlp.analyze_pipes()
     assert analysis["problems"] == {name: [] for name in nlp.pipe_names}
-    assert nlp.pipe_names[-4:] == ["kg_candidates", "kg_types", "kg_introduced", "kg_relations"]
+    assert nlp.pipe_names[-5:] == ["kg_candidates", "kg_types", "kg_introduced", "kg_relations",
+                                   "kg_results"]
     broken = build_pipeline()
     broken.remove_pipe("kg_acronyms")
     assert "doc._.acronyms" in broken.analyze_pipes()["problems"]["kg_candidates"]

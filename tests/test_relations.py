@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import EVAL, shared_eval
+from conftest import eval_on_dev
 from rdflib import OWL, RDF, RDFS, Graph, Literal
 from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, SKOS
@@ -327,12 +327,7 @@ def test_introduced_tasks(seed_graph, g):
 
 @pytest.fixture(scope="module")
 def dev_report() -> str:
-    shared_eval("dev_relations.jsonl")
-    result = CliRunner().invoke(cli, ["eval", str(EVAL / "dev_gold.jsonl"), "--papers",
-                                      str(EVAL / "dev_papers.jsonl"), "--relations",
-                                      str(EVAL / "dev_relations.jsonl")])
-    assert result.exit_code == 0, result.output
-    return result.output.split("relations:\n", 1)[1]
+    return eval_on_dev("--relations", "dev_relations.jsonl").split("relations:\n", 1)[1]
 
 
 def test_typed_relation_f1_does_not_regress(dev_report):

@@ -96,8 +96,9 @@ def drawn_nodes(g: nx.MultiDiGraph, max_nodes: int = DEFAULT_MAX_NODES,
 
     Up to `max_nodes` nodes the whole graph is drawn. Above, the `max_nodes` entities seen in
     the most papers are (always including `keep`), and no paper node."""
-    if g.number_of_nodes() <= max_nodes:
-        return list(g.nodes), ""
+    shown = [n for n, k in g.nodes(data="kind") if k in ("paper", "entity")]
+    if len(shown) <= max_nodes:
+        return shown, ""
     ranked = ranked_entities(g)
     top = ranked[:max(1, max_nodes)]
     if keep is not None and keep not in top and keep in g:
@@ -169,7 +170,8 @@ def neighbourhood(g: nx.MultiDiGraph, node: str, radius: int = 1) -> nx.MultiDiG
         for u in frontier:
             for a, b, d in (*g.out_edges(u, data=True), *g.in_edges(u, data=True)):
                 other = b if a == u else a
-                if d.get("relation") != CO_OCCURS and other not in seen:
+                if (d.get("relation") != CO_OCCURS and other not in seen
+                        and g.nodes[other].get("kind") != "result"):
                     seen.add(other)
                     nxt.append(other)
         frontier = nxt

@@ -1,7 +1,7 @@
 """Extraction stage: papers -> mentions (and relations) with evidence, by a spaCy pipeline.
 
 The pipeline is the pretrained English model plus paperkg's own components, one module each
-(tokens, acronyms, lexicon, candidates, votes, introduced, relations), registered as spaCy
+(tokens, acronyms, lexicon, candidates, votes, introduced, relations, results), registered as spaCy
 factories and assembled from `pipeline.cfg` so that users can swap or re-configure them;
 `paper.py` applies the rules that need a whole paper and returns plain `kg.model` records.
 """
@@ -22,6 +22,7 @@ from kg.extract import (  # noqa: F401
     introduced,
     lexicon,
     relations,
+    results,
     tokens,
     votes,
 )

@@ -19,17 +19,48 @@ from spacy.tokens import Doc, Span
 from kg.extract.candidates import Evidence
 from kg.extract.lexicon import HEADS, TYPE_NOUNS
 from kg.extract.shapes import is_namelike, term_head
-from kg.model import Extraction, Mention, Relation, relation_kind
+from kg.model import Extraction, Mention, MentionRef, Relation, Result, relation_kind
 from kg.names import name_key, plain_text
 
 USES = relation_kind("uses")
+SYSTEM_TYPES = relation_kind("system").tails
 
 
 def paper_extraction(paper_id: str, title: Doc, abstract: Doc) -> Extraction:
     """Everything the extractor finds in one paper, as plain records."""
     mentions = doc_mentions(paper_id, title, abstract)
-    relations = doc_relations(paper_id, {"title": title, "abstract": abstract}, mentions)
-    return Extraction(paper_id, tuple(mentions), tuple(relations))
+    docs = {"title": title, "abstract": abstract}
+    relations = doc_relations(paper_id, docs, mentions)
+    return Extraction(paper_id, tuple(mentions), tuple(relations),
+                      tuple(doc_results(paper_id, docs, mentions)))
+
+
+def doc_results(paper_id: str, docs: dict[str, Doc], mentions: list[Mention]) -> list[Result]:
+    """The numbers of `doc._.results`, tied to the paper's final mentions; a result whose
+    text names no system is the paper's own contribution's (its introduced model or method,
+    named in the sentence if it is, else the first)."""
+    ours = [m for m in mentions if m.introduced and m.type in SYSTEM_TYPES]
+    out = []
+    for fld, doc in docs.items():
+        here = [m for m in mentions if m.field == fld]
+        for f in doc._.results:
+            sent = doc[f.sentence[0]:f.sentence[1]]
+            value = doc[f.value[0]:f.value[1]]
+
+            def ref(tokens: tuple[int, int] | None, doc=doc, here=here) -> MentionRef | None:
+                found = _mentions_at(doc, tokens, here) if tokens else []
+                return found[0].ref if found else None
+
+            system = ref(f.system)
+            if system is None:
+                own = next((m for m in ours if m.field == fld
+                            and sent.start_char <= m.start < sent.end_char), None) or next(
+                    iter(ours), None)
+                system = own.ref if own else None
+            out.append(Result(paper_id, f.text, f.number, f.unit, f.kind, fld,
+                              value.start_char, value.end_char, sent.text, f.rule, system,
+                              ref(f.dataset), ref(f.metric), ref(f.compared_to)))
+    return out
 
 
 def doc_relations(paper_id: str, docs: dict[str, Doc], mentions: list[Mention]
