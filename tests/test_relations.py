@@ -36,7 +36,7 @@ from kg.validate import validate
 ROOT = Path(__file__).resolve().parents[1]
 SH = "http://www.w3.org/ns/shacl#"
 #: Typed relation F1 the committed output reaches on the dev gold; the guard allows 0.05 less.
-DEV_TYPED_F1 = 0.468
+DEV_TYPED_F1 = 0.509
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +96,9 @@ def test_our_method_is_the_paper_contribution(nlp):
     assert ("Blorp", "compared_with", "SimCLR") in found
     assert ("Blorp", "compared_with", "MoCo") in found
     assert ("Blorp", "evaluated_on", "ImageNet") in found
-    assert not any(h == "SimCLR" for h, _, _ in found)  # baselines are not heads
+    # baselines are compared on the same data, but compared with nothing and use nothing
+    assert ("SimCLR", "evaluated_on", "ImageNet") in found
+    assert not any(h == "SimCLR" and k != "evaluated_on" for h, k, _ in found)
 
 
 def test_components_of_a_proposed_framework(nlp):

@@ -23,6 +23,8 @@ from kg.model import Extraction, Mention, MentionRef, Relation, Result, relation
 from kg.names import name_key, plain_text
 
 USES = relation_kind("uses")
+EVALUATED_ON = relation_kind("evaluated_on").name
+COMPARED_WITH = relation_kind("compared_with").name
 SYSTEM_TYPES = relation_kind("system").tails
 
 
@@ -78,6 +80,10 @@ def doc_relations(paper_id: str, docs: dict[str, Doc], mentions: list[Mention]
             for tail in _mentions_at(doc, f.tail, here):
                 if f.head is not None:
                     heads = _mentions_at(doc, f.head, here)
+                elif f.head_name:  # "a SAMI-trained mistral-7b": a mention of SAMI
+                    named = name_key(f.head_name)
+                    heads = [next(m for m in mentions if name_key(m.key_name) == named)
+                             ] if any(name_key(m.key_name) == named for m in mentions) else []
                 else:  # the paper's own: named in this sentence, else first named (title first)
                     fits = [m for m in ours if m.type in kind.heads and m.ref != tail.ref
                             and (not f.author_types or m.type in f.author_types)]
@@ -89,9 +95,18 @@ def doc_relations(paper_id: str, docs: dict[str, Doc], mentions: list[Mention]
                     if head.key_name.lower() != tail.key_name.lower():
                         out.setdefault((kind.name, head.ref, tail.ref), Relation(
                             paper_id, kind.name, head.ref, tail.ref, sent.text, f.rule))
-    for rel in _parts_of_contribution(paper_id, ours, USES):
+    for rel in [*_parts_of_contribution(paper_id, ours, USES), *_evaluated_alike(out)]:
         out.setdefault((rel.kind, rel.head, rel.tail), rel)
     return list(out.values())
+
+
+def _evaluated_alike(found: dict[tuple, Relation]) -> list[Relation]:
+    """What a sentence compares with a system evaluated on some data is evaluated on it too:
+    "Orca reaches parity with ChatGPT on the BBH benchmark"."""
+    evaluated = [r for r in found.values() if r.kind == EVALUATED_ON]
+    return [replace(e, head=c.tail, rule="compared-on")
+            for c in found.values() if c.kind == COMPARED_WITH
+            for e in evaluated if e.head == c.head and e.sentence == c.sentence]
 
 
 def _parts_of_contribution(paper_id: str, ours: list[Mention], kind) -> list[Relation]:

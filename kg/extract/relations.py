@@ -15,6 +15,7 @@ does not relate is never proposed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from spacy.language import Language
@@ -42,6 +43,7 @@ class Found:
     rule: str
     sentence: tuple[int, int]  # token offsets of the sentence
     author_types: tuple[str, ...] = ()  # for head None: what "our X" says the contribution is
+    head_name: str = ""  # for head None: a name the head goes by ("SAMI" of "SAMI-trained")
 
 
 # ---------------------------------------------------------------- cue words (lowercase forms)
@@ -78,7 +80,8 @@ USE_CUES = {
     "inspired", "relies", "rely", "backbone", "initialized", "initialised", "distills",
     "fine-tune", "fine-tunes", "fine-tuning", "finetune", "finetunes", "finetuning",
     "fine-tuned", "finetuned", "with", "from", "guided", "enhanced", "equipped", "adapt",
-    "adapts", "adapting", "enables", "enable", "enabling",
+    "adapts", "adapting", "enables", "enable", "enabling", "by", "perform", "performs",
+    "performing", "conduct", "conducts", "conducting",
 }
 #: Verbs whose subject is made of their objects: "X consists of A and B".
 PART_CUES = {"consists", "consist", "comprises", "comprise", "comprising", "contains",
@@ -131,6 +134,8 @@ LIST_GLUE = {",", "and", "or", "&", "(", ")", "i.e.", "e.g.", "i.e", "e.g", "suc
 OBJECT_HEADED = {"evaluate", "evaluated", "evaluates", "fine-tune", "fine-tuned", "finetune",
                  "fine-tunes", "finetunes", "train", "trained", "trains", "test", "tested",
                  "compare", "pretrain", "pre-train", "tune"}
+#: Words that join a task to the means of doing it: "Cable Routing through Imitation".
+MANNER = {"via", "through", "with", "using", "by"}
 #: Nouns of quantity: "a mix of A and B", "variants of A".
 QUANTITY = {"mix", "mixture", "set", "subset", "variety", "range", "suite", "collection",
             "combination", "variants", "versions", "family", "series", "number", "pair"}
@@ -166,7 +171,8 @@ def _sentence_relations(doc: Doc, sent: Span, spans: list[Span]) -> list[Found]:
     words = {t.lower_ for t in sent}
     out: list[Found] = []
 
-    def add(kind, head: Span | None, tail: Span, rule: str, author: tuple[str, ...] = ()):
+    def add(kind, head: Span | None, tail: Span, rule: str, author: tuple[str, ...] = (),
+            head_name: str = ""):
         for member in groups.get(tail.start, [tail]):
             if member.label_ not in kind.tails or member is head:
                 continue
@@ -174,7 +180,7 @@ def _sentence_relations(doc: Doc, sent: Span, spans: list[Span]) -> list[Found]:
                 continue
             out.append(Found(kind.name, None if head is None else (head.start, head.end),
                              (member.start, member.end), rule, (sent.start, sent.end),
-                             author))
+                             author, head_name))
 
     for span in spans:
         cue = _governor(doc, span, groups)
@@ -208,8 +214,16 @@ def _title_relations(doc: Doc, spans: list[Span], found: list[Found]) -> list[Fo
                 for s in spans if s.start > colon
                 for kind in (ADDRESSES, USES) if kind.allows(named.label_, s.label_)]
     claimed = {f.tail for f in found if f.kind == ADDRESSES.name}
-    return [Found(ADDRESSES.name, None, (s.start, s.end), "title-task", whole)
-            for s in spans if s.label_ == "Task" and (s.start, s.end) not in claimed]
+    out = []
+    for task in (s for s in spans if s.label_ == "Task"):  # "Cable Routing through X"
+        by = next((s for s in spans if s.label_ in SYSTEMS and 0 < s.start - task.end <= 2
+                   and doc[s.start - 1].lower_ in MANNER), None)
+        if by is not None:
+            out.append(Found(ADDRESSES.name, (by.start, by.end), (task.start, task.end),
+                             "title-means", whole))
+        elif (task.start, task.end) not in claimed:
+            out.append(Found(ADDRESSES.name, None, (task.start, task.end), "title-task", whole))
+    return out
 
 
 def _data_relations(doc: Doc, span: Span, cue: Token | None, context: set[str],
@@ -223,6 +237,9 @@ def _data_relations(doc: Doc, span: Span, cue: Token | None, context: set[str],
         head, author = _head(doc, verb, at, SYSTEMS, span)
         add(TRAINED_ON, head, span, "train-on", author)
     elif word in ("on", "across", "over", "in", "with", "using") and words & EVAL_CUES:
+        before = at.get(cue.i - 1)  # "ResNet18 on TinyImageNet": the system just before
+        if before is not None and before.label_ in SYSTEMS and word == "on":
+            add(EVALUATED_ON, before, span, "system-on")
         head, author = _head(doc, verb, at, SYSTEMS, span)
         add(EVALUATED_ON, head, span, "evaluate-on", author)
     elif word in ("evaluate", "evaluates", "evaluated", "test", "tested", "follow",
@@ -262,10 +279,20 @@ def _system_relations(doc: Doc, span: Span, cue: Token | None, context: set[str]
                       at: dict, add) -> None:
     """A method or model that is compared with, made part of, or used by the clause's
     subject (or the paper's own contribution)."""
+    acting = next((at[c.i] for c in span.root.head.children if c.dep_ == "dobj"
+                   and c.i in at and at[c.i] is not span and at[c.i].label_ == "Model"), None)
+    if span.root.tag_ == "VBG" and span.label_ == "Method" and acting is not None:
+        add(USES, span, acting, "method-on-model")  # "fine-tuning GPT-3.5 Turbo"
+    trained_by = _trained_by(doc, span)
+    if trained_by:  # "a SAMI-trained mistral-7b": SAMI uses mistral-7b
+        add(USES, None, span, "trained-by", head_name=trained_by)
     if cue is None:
         return
     verb = cue if cue.pos_ in ("VERB", "AUX") else _clause_verb(cue)
-    if context & COMPARE_CUES and (cue.lower_ != "over" or context & IMPROVE_WORDS):
+    holder = _name_in(cue.head, at, SYSTEMS) if cue.dep_ == "acl" and cue.head is not cue else None
+    if holder is not None and holder.start != span.start and context & USE_CUES:
+        add(USES, holder, span, "use")  # "distillation using the Llama-3.1-405B teacher"
+    elif context & COMPARE_CUES and (cue.lower_ != "over" or context & IMPROVE_WORDS):
         head, author = _head(doc, verb, at, SYSTEMS, span)
         add(COMPARED_WITH, head, span, "compare", author)
     elif context & PART_CUES:
@@ -276,11 +303,25 @@ def _system_relations(doc: Doc, span: Span, cue: Token | None, context: set[str]
                                              or verb.lower_ in ("apply", "applying"))):
         head, author = _head(doc, verb, at, SYSTEMS, span)  # "an approach for fine-tuning"
         add(USES, head, span, "use", author)
-    elif _in_contribution(span) and not span._.kg.introduced:
-        add(USES, None, span, "part-of-name")  # "we propose a GloRe distillation framework"
+    elif _in_contribution(span):  # "we propose a GloRe distillation framework, termed X"
+        named = _named_contribution(span, at)
+        if named is not None and named.start != span.start:
+            add(USES, named, span, "part-of-name")
+        elif named is None and not span._.kg.introduced:
+            add(USES, None, span, "part-of-name")
 
 
 # ---------------------------------------------------------------- the parse, as pure helpers
+
+def _trained_by(doc: Doc, span: Span) -> str:
+    """The name in a "<Name>-trained" (-tuned, -finetuned, -based) word just before a model
+    or method: what it was made with."""
+    prev = doc[span.start - 1] if span.start > 0 else None
+    if prev is None:
+        return ""
+    m = re.fullmatch(r"(.+?)-(trained|tuned|finetuned|fine-tuned|based|distilled)", prev.text)
+    return m[1] if m and any(c.isupper() for c in m[1]) else ""
+
 
 def _lists(doc: Doc, spans: list[Span]) -> dict[int, list[Span]]:
     """span start -> the spans of its list: names joined only by list glue ("A, B and C",
@@ -354,6 +395,17 @@ def _in_contribution(span: Span) -> bool:
     return tok.dep_ in ("dobj", "pobj", "attr") and (
         _intro_verb(verb) or any(c.lower_ in ("termed", "named", "called", "dubbed")
                                  for c in tok.subtree))
+
+
+def _named_contribution(span: Span, at: dict) -> Span | None:
+    """The name a contribution noun phrase is given ("..., termed GloReDi")."""
+    tok = span.root
+    while tok.dep_ in ("compound", "nmod", "amod", "appos") and tok.head is not tok:
+        tok = tok.head
+    for t in tok.subtree:
+        if t.lower_ in ("termed", "named", "called", "dubbed"):
+            return next((at[c.i] for c in t.subtree if c.i in at and c.i > t.i), None)
+    return None
 
 
 def _intro_verb(tok: Token) -> bool:

@@ -74,7 +74,9 @@ class TypeVotes:
         if head in HEADS:
             pass  # "captioning models" are models for a task: the task stays a task
         elif nxt is not None and nxt.text.lower() in TYPE_NOUNS:
-            ev.vote(TYPE_NOUNS[nxt.text.lower()], W_TYPE_NOUN, f"next:{nxt.text.lower()}")
+            # "the Zorblat dataset" names it; "ZSAR benchmarks" are benchmarks for it
+            weight = W_NEAR_NOUN / 2 if term_head(nxt) != nxt.lower_ else W_TYPE_NOUN
+            ev.vote(TYPE_NOUNS[nxt.text.lower()], weight, f"next:{nxt.text.lower()}")
         elif nxt is not None and nxt.text.lower() == "and":  # "X and Y datasets"
             k = span.end + 1
             while k < len(doc) and k < span.end + 5 and doc[k].text.lower() not in TYPE_NOUNS:
