@@ -33,7 +33,7 @@ AUTHORS = {"we", "paper", "work", "study", "i"}
 EARLIER = {"recently", "previously", "existing", "prior", "previous", "earlier"}
 
 
-def _intro_stem(word: str) -> str:
+def intro_stem(word: str) -> str:
     """"proposes", "proposed", "proposing" -> "propose" (the lemmatizer is not loaded)."""
     for suffix in ("ing", "es", "ed", "s", "d"):
         stem = word[: -len(suffix)]
@@ -68,7 +68,7 @@ def _headline(doc: Doc, span: Span) -> bool:
         return True
     while k > 0 and doc[k].pos_ == "DET":
         k -= 1  # "we propose the Transformer", even where the parse does not link them
-    if k > 0 and _intro_stem(doc[k].lower_) in INTRO_VERBS and doc[k - 1].lower_ == "we":
+    if k > 0 and intro_stem(doc[k].lower_) in INTRO_VERBS and doc[k - 1].lower_ == "we":
         return True
     tok = span.root
     while tok.dep_ in ("appos", "conj") and tok.head is not tok:
@@ -77,7 +77,7 @@ def _headline(doc: Doc, span: Span) -> bool:
     if tok.dep_ not in ("dobj", "oprd") or verb.pos_ != "VERB" or not any(
             c.dep_ == "nsubj" and c.lower_ in AUTHORS for c in verb.children):
         return False
-    stem = _intro_stem(verb.lower_)
+    stem = intro_stem(verb.lower_)
     if stem in INTRO_VERBS or verb.lower_ in NAMING_VERBS:
         return True
     if stem.rstrip("e") in {v.rstrip("e") for v in MAKING_VERBS} or verb.lower_ in MAKING_VERBS:
@@ -87,7 +87,7 @@ def _headline(doc: Doc, span: Span) -> bool:
 
 def _is_intro_verb(verb: Token) -> bool:
     """"we propose", "this paper introduces", "X is proposed" (no "by" agent)."""
-    if _intro_stem(verb.lower_) not in INTRO_VERBS:
+    if intro_stem(verb.lower_) not in INTRO_VERBS:
         return False
     if any(c.dep_ == "agent" or c.lower_ in ("have", "has", "had") for c in verb.children):
         return False  # "X was proposed by ...", "LLMs have been developed": earlier work
@@ -174,7 +174,7 @@ class Introduced:
         """"We argue ... and propose HyperCRL, a method ...": when the parse misses the link,
         the first new (non-lexicon) name after an authors' "propose"-verb is introduced."""
         for sent in doc.sents:
-            verb = next((t for t in sent if _intro_stem(t.lower_) in INTRO_VERBS
+            verb = next((t for t in sent if intro_stem(t.lower_) in INTRO_VERBS
                          and t.pos_ == "VERB" and any(w.lower_ == "we"
                                                       for w in doc[sent.start:t.i])), None)
             if verb is None:

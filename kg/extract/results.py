@@ -19,14 +19,8 @@ from dataclasses import dataclass, replace
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
-from kg.extract.relations import (
-    COMPARE_CUES,
-    SYSTEMS,
-    _clause_subject,
-    _clause_verb,
-    _lists,
-    _name_in,
-)
+from kg.extract.parse import clause_subject, clause_verb, lists, name_in
+from kg.extract.relations import COMPARE_CUES, SYSTEMS
 
 Doc.set_extension("results", default=[], force=True)
 
@@ -174,8 +168,8 @@ def _system(doc: Doc, tok: Token, at: dict) -> tuple[int, int] | None:
     """The clause's subject when it is a model or method named as itself ("ChatGPT emerges as
     the superior model ..."); None (the paper's own) for "our method", "we", or a system
     named by what trained it ("a SAMI-trained mistral-7b")."""
-    subject = _clause_subject(_clause_verb(tok))
-    span = _name_in(subject, at, SYSTEMS) if subject is not None else None
+    subject = clause_subject(clause_verb(tok))
+    span = name_in(subject, at, SYSTEMS) if subject is not None else None
     if span is None or any(t.text.endswith(("-trained", "-tuned", "-finetuned", "-based"))
                            for t in subject.subtree):
         return None
@@ -194,7 +188,7 @@ def _nearest(doc: Doc, sent: Span, tok: Token, spans: list[Span], types
         if named is not None:
             return (named.start, named.end)
     after = [s for s in typed if 0 < s.start - tok.i <= 3]
-    if after and len(_lists(doc, typed).get(after[0].start, ())) > 1:
+    if after and len(lists(doc, typed).get(after[0].start, ())) > 1:
         return None  # a list of them
     before = [s for s in typed if s.end <= tok.i and tok.i - s.end < WINDOW]
     if after:
