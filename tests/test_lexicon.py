@@ -56,6 +56,14 @@ def test_no_term_is_listed_twice():
     assert not twice, twice
 
 
+def test_languages_and_hardware_are_not_entities(nlp):
+    doc = nlp("We translate English into Korean with code written in Python, deploy the "
+              "policy on a Franka arm and evaluate on the English Wikipedia.")
+    found = {s.text for s in doc.spans["kg"]}
+    assert not found & {"English", "Korean", "Python", "Franka"}, found
+    assert "English Wikipedia" in found  # a name that starts with a language keeps it
+
+
 def domain_typed_recall(nlp) -> tuple[float, list[str]]:
     """Share of the expected (name, type) pairs whose entity is found and typed right; a
     name matches an entity's alias exactly, else by word-set containment (as score.py's

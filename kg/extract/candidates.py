@@ -19,6 +19,7 @@ from spacy.tokens import Doc, Span, Token
 from kg.extract.lexicon import (
     HARDWARE,
     HEADS,
+    LANGUAGES,
     ORGANISATIONS,
     RESEARCH_FIELDS,
     SPECIFICITY,
@@ -141,7 +142,7 @@ class Candidates:
                     and not tok.is_sent_start and tok.is_alpha and not tok.is_stop):
                 i += 1
                 continue
-            if tok.text in ORGANISATIONS or tok.text in HARDWARE:
+            if tok.text in ORGANISATIONS or tok.text in HARDWARE or tok.text in LANGUAGES:
                 i += 1
                 continue
             lo, hi = i, i + 1
@@ -258,7 +259,7 @@ class Candidates:
                     or len(span) == 1 and span[0].lower_ in TYPE_NOUNS
                     or any(t.like_url or t.like_email or "://" in t.text for t in span)
                     or span.text.lower() in RESEARCH_FIELDS or span.text in fields
-                    or span.text in HARDWARE
+                    or span.text in HARDWARE or span.text in LANGUAGES
                     or JUNK.search(span.text)
                     or span.text.count("(") != span.text.count(")")
                     or any(i in blocked for i in range(span.start, span.end))):
