@@ -64,6 +64,12 @@ def test_languages_and_hardware_are_not_entities(nlp):
     assert "English Wikipedia" in found  # a name that starts with a language keeps it
 
 
+def test_a_name_after_a_small_word_is_not_joined_to_a_title_case_name(nlp):
+    doc = nlp("Our method improves over Mip-NeRF and 3D Gaussian Splatting in PSNR.")
+    found = {s.text: s.label_ for s in doc.spans["kg"]}
+    assert found["3D Gaussian Splatting"] == "Method" and found["PSNR"] == "Metric", found
+
+
 def domain_typed_recall(nlp) -> tuple[float, list[str]]:
     """Share of the expected (name, type) pairs whose entity is found and typed right; a
     name matches an entity's alias exactly, else by word-set containment (as score.py's

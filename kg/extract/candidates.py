@@ -160,8 +160,10 @@ class Candidates:
                         not is_title and is_capitalised(doc[hi]) and not doc[hi].is_stop):
                     hi += 1
                 elif (not is_title and doc[hi].lower_ in INNER and hi + 1 < len(doc)
-                      and doc[hi + 1].text[:1].isupper() and not is_namelike(doc[lo])):
-                    hi += 2  # a title-case phrase: "Learning without Forgetting"
+                      and doc[hi + 1].text[:1].isupper() and not is_namelike(doc[lo])
+                      and not is_namelike(doc[hi + 1])):
+                    hi += 2  # a title-case phrase: "Learning without Forgetting" (but not
+                    # "Gaussian Splatting in PSNR": a name after the small word is its own)
                 else:
                     break
             while hi - lo > 1 and doc[hi - 1].lower_ in TYPE_NOUNS and any(
