@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -13,9 +14,28 @@ import networkx as nx
 from kg.curation import Curation
 from kg.export import DEFAULT_BASE, write_atomically
 from kg.extract import build_pipeline, extract
+from kg.extract.lexicon import load_lexicon
 from kg.graph import build_graph, to_json
+from kg.ingest import InputError
 from kg.model import Paper
 from kg.resolve import resolve
+
+
+def check_lexicons(paths: list[Path]) -> None:
+    """Read the user's lexicon files now, so that a bad one is one line naming its file and
+    line before the long run (and an error later in the run is not taken for one)."""
+    for path in paths:
+        try:
+            load_lexicon([path])
+        except UnicodeDecodeError as e:
+            raise InputError(path, None, f"not UTF-8 text (byte 0x{e.object[e.start]:02x})"
+                             ) from None
+        except OSError as e:
+            raise InputError(path, None, f"cannot read: {e.strerror or e}") from None
+        except ValueError as e:  # its message: "PATH:LINE: what is wrong"
+            where = re.match(rf"{re.escape(str(path))}:(\d+): (.*)", str(e), re.S)
+            raise (InputError(path, int(where[1]), where[2]) if where
+                   else InputError(path, None, str(e))) from None
 
 
 def build_graph_from_papers(papers: list[Paper], lexicons: list[Path] = (),

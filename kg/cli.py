@@ -63,7 +63,8 @@ def build(inputs: tuple[Path, ...], outdir: Path, fmt: str | None, base_iri: str
     """Read paper lists (files or directories of .txt pages, .jsonl, .csv) and write
     OUTPUT/graph.ttl, OUTPUT/graph.json and OUTPUT/graph.html."""
     from kg import curation as cur
-    from kg.build import build_outputs
+    from kg.build import build_outputs, check_lexicons
+    from kg.export import OutputError, check_writable
 
     warn = _warn(quiet)
     curation_path = curation_path or next(
@@ -71,12 +72,11 @@ def build(inputs: tuple[Path, ...], outdir: Path, fmt: str | None, base_iri: str
     try:
         curation = cur.load(curation_path) if curation_path else None
         papers = read_papers(list(inputs), fmt=fmt, skip_bad=skip_bad, warn=warn)
-    except InputError as e:
-        raise click.ClickException(str(e)) from None
-    try:
+        check_lexicons(list(lexicons))
+        check_writable(outdir)  # before the extraction, not after it
         written = build_outputs(papers, outdir, base_iri=base_iri, lexicons=list(lexicons),
                                 quiet=quiet, curation=curation)
-    except ValueError as e:  # a bad lexicon file
+    except (InputError, OutputError) as e:
         raise click.ClickException(str(e)) from None
     for rule in curation.unused() if curation else ():
         warn(f"{rule.where}: [{rule.section}] {rule.names[0]!r} matches no name of the corpus")
@@ -159,7 +159,7 @@ def evaluate_cmd(gold: Path, papers_path: Path, relations_path: Path | None,
     id, entities with name, aliases, type, introduced, optional): precision, recall and F1,
     per-type recall, and the top misses; with --relations and --results, the same for the
     relations and the numeric results."""
-    from kg.build import build_graph_from_papers
+    from kg.build import build_graph_from_papers, check_lexicons
     from kg.evaluate import (
         evaluate,
         evaluate_relations,
@@ -175,9 +175,10 @@ def evaluate_cmd(gold: Path, papers_path: Path, relations_path: Path | None,
         gold_relations = load_gold(relations_path, "relations") if relations_path else None
         gold_results = load_gold(results_path, "results") if results_path else None
         papers = read_papers([papers_path])
-        g = build_graph_from_papers(papers, list(lexicons))
-    except (InputError, OSError, ValueError) as e:
+        check_lexicons(list(lexicons))
+    except InputError as e:
         raise click.ClickException(str(e)) from None
+    g = build_graph_from_papers(papers, list(lexicons))
     click.echo(format_report(evaluate(g, gold_rows), top))
     if gold_relations is not None:
         click.echo("relations:")
@@ -240,11 +241,16 @@ def query(text: str | None, query_file, example_name: str | None, list_examples:
             raise click.UsageError("give one query: QUERY, -f FILE or --example NAME")
         sparql = (text if text is not None else query_file.read() if query_file
                   else q.example(example_name).text)
+        values: dict[str, str] = {}
         for b in bindings:
             name, sep, value = b.partition("=")
             if not sep or not name.strip("?"):
                 raise click.BadParameter(f"{b!r} is not NAME=VALUE", param_hint="--bind")
-            sparql = q.bind(sparql, name.strip("?"), value)
+            if name.strip("?") in values:
+                raise click.BadParameter(f"{name.strip('?')} is bound twice", param_hint="--bind")
+            values[name.strip("?")] = value
+        if values:
+            sparql = q.bind(sparql, values)
         if show:
             click.echo(q.PROLOGUE + "\n" + sparql.rstrip("\n"))
             return
@@ -278,6 +284,7 @@ def _list_examples(examples: dict) -> str:
 Examples:
   kg serve                          # output/graph.ttl at http://127.0.0.1:7878/sparql
   kg serve other/graph.ttl --port 8000 --timeout 30 --max-rows 50000
+  kg serve --workers 4 --max-workers 16 --idle-timeout 10
   kg serve --cors                   # for a browser client such as YASGUI
   curl -H 'Accept: text/csv' --data-urlencode \\
        'query=SELECT ?label WHERE { ?e a kg:Task ; rdfs:label ?label }' \\
@@ -296,15 +303,21 @@ Examples:
               help="Rows (or triples) a result is cut to; a cut result carries the header "
                    "X-SPARQL-MaxRows.")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1),
-              help="How many queries run at the same time.")
+              help="Worker processes started at once; also how many queries may run longer "
+                   "than a second at the same time.")
+@click.option("--max-workers", default=8, show_default=True, type=click.IntRange(min=1),
+              help="Worker processes at most: more are started while all are busy, so quick "
+                   "queries are answered while long ones run.")
+@click.option("--idle-timeout", default=30, show_default=True, type=click.IntRange(min=1),
+              help="Seconds an idle or half-sent connection is kept open.")
 @click.option("--cors", is_flag=True,
               help="Let web pages of any site query it (for a browser client such as YASGUI).")
 @click.option("-q", "--quiet", is_flag=True, help="No log line per request.")
 def serve(graph: Path, host: str, port: int, timeout: float, max_rows: int, workers: int,
-          cors: bool, quiet: bool) -> None:
+          max_workers: int, idle_timeout: int, cors: bool, quiet: bool) -> None:
     """A read-only SPARQL 1.1 Protocol endpoint over GRAPH: GET and POST at /sparql, results
     in JSON, XML, CSV, TSV (or Turtle, N-Triples, RDF/XML for graphs) by the Accept header.
-    Updates are refused; prefixes are predeclared as for `kg query`."""
+    Updates and SERVICE are refused; prefixes are predeclared as for `kg query`."""
     import signal
 
     from kg.query import QueryError
@@ -313,14 +326,17 @@ def serve(graph: Path, host: str, port: int, timeout: float, max_rows: int, work
     if not graph.is_file():
         raise click.ClickException(f"{graph}: no such file")
     try:
-        endpoint = Endpoint(graph, host, port, timeout, max_rows, workers, log=not quiet,
-                            cors=cors)
+        endpoint = Endpoint(graph, host, port, timeout, max_rows, workers, max_workers,
+                            idle_timeout, log=not quiet, cors=cors)
     except QueryError as e:
         raise click.ClickException(str(e)) from None
     except OSError as e:
-        raise click.ClickException(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+        raise click.ClickException(f"cannot serve on {host}:{port}: {e.strerror or e}") from None
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"warning: listening on {host}: other machines can query the graph", err=True)
+    if not endpoint.workers.sandboxed:
+        click.echo("warning: this system cannot deny the workers network access (seccomp); "
+                   "SERVICE is still refused as the query parses", err=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     click.echo(f"SPARQL endpoint {endpoint.url}: {endpoint.triples} triples of {graph}, "
                f"read-only, {timeout:g} s and {max_rows} rows a query (Ctrl-C stops it)", err=True)
@@ -388,24 +404,12 @@ def view(name: str, output: Path | None, graph: Path, radius: int) -> None:
     """Write the explorer page (like graph.html) for the neighbourhood of one entity, NAME
     being its label or one of its aliases."""
     import difflib
-    import json
 
-    import networkx as nx
-
-    from kg.export import write_atomically
+    from kg.export import OutputError, write_atomically
     from kg.export.html import find_entities, neighbourhood, to_html
     from kg.ingest import slugify
 
-    try:
-        data = json.loads(graph.read_text(encoding="utf-8"))
-        if not isinstance(data, dict):
-            raise ValueError("not a JSON object")
-        g = nx.node_link_graph(data, edges="edges")
-    except FileNotFoundError:
-        raise click.ClickException(f"{graph}: no such file (make it with: kg build)") from None
-    except (OSError, ValueError, KeyError, TypeError, nx.NetworkXError) as e:
-        raise click.ClickException(f"{graph}: not a graph.json written by kg build "
-                                   f"({type(e).__name__}: {e})") from None
+    g = _read_graph_json(graph)
     hits = find_entities(g, name)
     if not hits:
         names = sorted({str(n) for _, d in g.nodes(data=True) if d.get("kind") == "entity"
@@ -422,11 +426,67 @@ def view(name: str, output: Path | None, graph: Path, radius: int) -> None:
     sub = neighbourhood(g, node, radius)
     output = output or Path(f"{slugify(d['label'])}.html")
     title = f"{d['label']} ({d.get('type')}): neighbourhood, radius {radius}"
-    write_atomically([(output, lambda: to_html(sub, focus=node, title=title))])
+    try:
+        write_atomically([(output, lambda: to_html(sub, focus=node, title=title))])
+    except OutputError as e:
+        raise click.ClickException(str(e)) from None
     kinds = [k for _, k in sub.nodes(data="kind")]
     click.echo(f"{d['label']} ({d.get('type')}): {_count(kinds.count('paper'), 'paper')}, "
                f"{_count(kinds.count('entity') - 1, 'other entity', 'other entities')} within "
                f"radius {radius} -> {output}", err=True)
+
+
+def _read_graph_json(path: Path):
+    """The networkx graph of a graph.json written by kg build, or a one-line error that says
+    what is wrong with the file (never a guess from some exception type)."""
+    import json
+
+    import networkx as nx
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise click.ClickException(f"{path}: no such file (make it with: kg build)") from None
+    except OSError as e:
+        raise click.ClickException(f"{path}: cannot read: {e.strerror or e}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        raise click.ClickException(f"{path}: not a graph.json written by kg build (not JSON: "
+                                   f"{type(e).__name__})") from None
+    problem = _graph_json_problem(data)
+    if problem:
+        raise click.ClickException(f"{path}: not a graph.json written by kg build ({problem})")
+    return nx.node_link_graph(data, edges="edges")
+
+
+def _graph_json_problem(data) -> str:
+    """What keeps node-link data from being a graph of kg build ("" if nothing): the fields
+    that reading it and `kg view` rely on."""
+    from kg.model import RELATION_KINDS
+
+    kinds = [k.name for k in RELATION_KINDS]
+    if not isinstance(data, dict):
+        return "not a JSON object"
+    nodes, edges = data.get("nodes"), data.get("edges")
+    if not isinstance(nodes, list) or not isinstance(edges, list):
+        return "no 'nodes' and 'edges' lists"
+    ids = set()
+    for i, n in enumerate(nodes):
+        if not isinstance(n, dict) or not isinstance(n.get("id"), str):
+            return f"node {i} has no id"
+        if not isinstance(n.get("kind"), str):
+            return f"node {n['id']!r} has no kind"
+        if n["kind"] in ("paper", "entity") and not isinstance(n.get("label"), str):
+            return f"{n['kind']} {n['id']!r} has no label"
+        if n["kind"] == "entity" and not (isinstance(n.get("type"), str)
+                                          and isinstance(n.get("aliases"), list)):
+            return f"entity {n['id']!r} has no type or no aliases"
+        ids.add(n["id"])
+    for i, e in enumerate(edges):
+        if not isinstance(e, dict) or e.get("source") not in ids or e.get("target") not in ids:
+            return f"edge {i} does not join two of its nodes"
+        if e.get("relation") not in kinds:
+            return f"edge {i} has no relation ({', '.join(kinds)})"
+    return ""
 
 
 def main() -> None:

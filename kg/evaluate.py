@@ -2,7 +2,9 @@
 
 Per paper, a system entity matches a gold entity when one of its names normalises like a
 gold alias ("strict"), or else when one's word set contains the other's and they share a
-non-generic word ("lenient"). Optional gold entities neither reward nor penalise.
+non-generic word ("lenient"). Optional gold entities neither reward nor penalise. The rules
+are those of the shared scorer (../shared/eval/score.py), word for word, so that `kg eval`
+gives its figures (a test checks that they agree).
 
 Relations (the RELATIONS guideline's format: per paper, head, type, tail as gold entity
 names) count when both ends stand for the gold ends and the kind and direction agree
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +29,7 @@ from pathlib import Path
 import networkx as nx
 
 from kg.graph import entities_of, relation_edges, result_nodes
-from kg.ingest import InputError
+from kg.ingest import InputError, read_text
 from kg.names import name_key
 
 COARSE = {"Dataset": "Data", "Benchmark": "Data", "Model": "Approach", "Method": "Approach",
@@ -36,11 +39,32 @@ GENERIC = {"model", "method", "dataset", "data", "benchmark", "learning", "netwo
            "in", "on", "with", "to", "based", "large", "language", "deep", "neural", "new"}
 
 
+def _scorer_words(name: str) -> list[str]:
+    """The words of a name as the entity scorer reads them: a leading "the" dropped, the last word
+    made singular."""
+    words = re.findall(r"[0-9a-z]+", unicodedata.normalize("NFKC", name).lower())
+    if len(words) > 1 and words[0] == "the":
+        words = words[1:]
+    if words and len(words[-1]) > 3 and words[-1].endswith("ies"):
+        words[-1] = words[-1][:-3] + "y"
+    elif words and len(words[-1]) > 3 and words[-1].endswith("s") and \
+            not words[-1].endswith("ss"):
+        words[-1] = words[-1][:-1]
+    return words
+
+
+def _norm(name: str) -> str:
+    """A name's strict-match key: its words, in order, run together."""
+    return "".join(_scorer_words(name))
+
+
 def _words(name: str) -> frozenset[str]:
+    """A name's word set for matching relation ends (the relations' own rules)."""
     return frozenset(re.findall(r"[0-9a-z]+", name.lower())) - {"the"}
 
 
 def _lenient(a: frozenset[str], b: frozenset[str]) -> bool:
+    """One word set contains the other, and they share a word that is not generic."""
     return bool(a and b and (a <= b or b <= a) and (a & b) - GENERIC)
 
 
@@ -59,21 +83,36 @@ class Report:
 
 def load_gold(path: Path, field_name: str = "entities") -> dict[str, list[dict]]:
     """paper id -> its gold `field_name` list (entities, relations), with a one-line error for
-    a bad line or a missing file."""
+    a missing file or a bad line."""
+    text = read_text(path)
     gold = {}
-    try:
-        with open(path, encoding="utf-8") as f:
-            for no, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                    gold[str(row["id"])] = list(row[field_name])
-                except (json.JSONDecodeError, KeyError, TypeError) as e:
-                    raise InputError(path, no, f"not a gold record ({e})") from None
-    except OSError as e:
-        raise InputError(path, None, f"cannot read: {e.strerror or e}") from None
+    for no, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except (ValueError, RecursionError) as e:
+            raise InputError(path, no, f"not a gold record (not JSON: {e})") from None
+        problem = _gold_problem(row, field_name)
+        if problem:
+            raise InputError(path, no, f"not a gold record ({problem})")
+        gold[str(row["id"])] = row[field_name]
     return gold
+
+
+def _gold_problem(row, field_name: str) -> str:
+    """What keeps a parsed line from being a gold record ("" if nothing); the entities'
+    fields are checked here, the relations' where they are read."""
+    if not isinstance(row, dict) or not isinstance(row.get("id"), str | int):
+        return "no id"
+    if not isinstance(row.get(field_name), list):
+        return f"no list of {field_name}"
+    for e in row[field_name] if field_name == "entities" else ():
+        if not (isinstance(e, dict) and isinstance(e.get("name"), str)
+                and isinstance(e.get("aliases"), list) and e.get("type") in COARSE):
+            return f"an entity needs a name, a list of aliases and one of the types " \
+                   f"{', '.join(COARSE)}: {json.dumps(e)[:80]}"
+    return ""
 
 
 def evaluate(g: nx.MultiDiGraph, gold: dict[str, list[dict]]) -> Report:
@@ -87,11 +126,12 @@ def evaluate(g: nx.MultiDiGraph, gold: dict[str, list[dict]]) -> Report:
             d = g.nodes[ent]
             names = [d["label"], *d["aliases"]]
             system.append({"label": d["label"], "type": d["type"],
-                           "keys": {name_key(n) for n in names},
-                           "words": [_words(n) for n in names],
+                           "keys": {_norm(n) for n in names}, "first": min(names),
+                           "words": [frozenset(_scorer_words(n)) for n in names],
                            "intro": g.has_edge(node, ent, "introduces")})
-        golds = [{"g": e, "keys": {name_key(a) for a in [e["name"], *e["aliases"]]},
-                  "words": [_words(a) for a in [e["name"], *e["aliases"]]], "by": None}
+        golds = [{"g": e, "keys": {_norm(a) for a in [e["name"], *e["aliases"]]},
+                  "words": [frozenset(_scorer_words(a)) for a in [e["name"], *e["aliases"]]],
+                  "by": None}
                  for e in gold_entities]
         # strict matches claim gold entities before lenient ones
         ranked = []
@@ -99,8 +139,9 @@ def evaluate(g: nx.MultiDiGraph, gold: dict[str, list[dict]]) -> Report:
             strict = [x for x in golds if x["keys"] & s["keys"]]
             hits = strict or [x for x in golds if any(_lenient(a, b) for a in x["words"]
                                                       for b in s["words"])]
-            ranked.append((not strict, s["label"], s, hits))
+            ranked.append((not strict, s["first"], s, hits))
         for _, _, s, hits in sorted(ranked, key=lambda r: r[:2]):
+            report.counts["system_intro"] += s["intro"]  # neutral ones too, as the scorer
             free = [x for x in hits if not x["g"].get("optional") and x["by"] is None]
             if free:
                 free[0]["by"] = s
@@ -109,7 +150,6 @@ def evaluate(g: nx.MultiDiGraph, gold: dict[str, list[dict]]) -> Report:
             else:
                 report.spurious[s["label"]] += 1
             report.counts["system"] += 1
-            report.counts["system_intro"] += s["intro"]
         for x in golds:
             e = x["g"]
             if e.get("optional"):

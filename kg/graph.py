@@ -17,6 +17,7 @@ exporter names a node the same way. Edges, each with ``relation`` = its kind:
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from itertools import combinations
@@ -39,8 +40,19 @@ CO_OCCURS = relation_kind("co_occurs").name
 VARIANT_OF = relation_kind("variant_of").name
 
 
+_ARXIV_ID = re.compile(r"\d{4}\.\d{4,5}(v\d+)?")
+#: Slugs that an arXiv id or a digest-suffixed id can give, so a plain id may not keep them.
+_TAKEN = re.compile(r"\d{4}-\d{4,5}(v\d+)?|.*-[0-9a-f]{8}")
+
+
 def paper_node(paper: Paper) -> str:
-    return f"paper/{slugify(paper.id)}"
+    """``paper/<slug of the id>``, one per id: an arXiv id ("2401.00001" -> 2401-00001) and an
+    id that is its own slug keep the plain slug; any other id, whose slug loses something
+    (capitals, other characters, length: "ABC" and "abc"), gets 8 hex digits of its digest."""
+    slug = slugify(paper.id)
+    if _ARXIV_ID.fullmatch(paper.id) or slug == paper.id and not _TAKEN.fullmatch(slug):
+        return f"paper/{slug}"
+    return f"paper/{slug}-{hashlib.sha1(paper.id.encode()).hexdigest()[:8]}"
 
 
 def entity_nodes(entities: list[Entity]) -> dict[str, str]:

@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import re
+import stat
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -63,7 +64,7 @@ def detect_format(path: Path) -> str:
     fmt = _EXTENSIONS.get(path.suffix.lower())
     if fmt:
         return fmt
-    head = _read_text(path)[:4096].lstrip()
+    head = read_text(path)[:4096].lstrip()
     if head.startswith("{"):
         return "jsonl"
     first = head.splitlines()[0] if head else ""
@@ -72,7 +73,8 @@ def detect_format(path: Path) -> str:
     return "page"
 
 
-def _read_text(path: Path) -> str:
+def read_text(path: Path) -> str:
+    """A UTF-8 text file (a BOM allowed), or an `InputError` that says why not, and where."""
     try:
         data = path.read_bytes()
     except OSError as e:
@@ -84,23 +86,77 @@ def _read_text(path: Path) -> str:
         raise InputError(path, line, f"not UTF-8 text (byte 0x{data[e.start]:02x})") from None
 
 
+#: Terminal escape sequences (CSI, OSC, two-character ESC ones), then any other control
+#: character: text copied from a terminal must not leave "[31m" in a title or a name.
+_ESCAPES = re.compile(r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
+                      r"|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]{0,256}(?:\x07|\x1b\\|\x9c)|\x1b[@-_]?")
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: What may stand alone between commas of a list of authors and belongs to the name before
+#: it: initials ("Smith, J.", "Curie, M.-S."), or a suffix ("King, Jr.").
+_NAME_PART = re.compile(r"(?:[A-Z]\.\s*-?\s*)+|[A-Z]|(?:Jr|Sr)\.?|I{2,3}|IV")
+_JSON_TYPES = {dict: "an object", list: "a list", bool: "true or false", int: "a number",
+               float: "a number"}
+
+
+def clean_text(text: str) -> str:
+    """One line of plain text: terminal escapes removed, whitespace runs made one space."""
+    return " ".join(_CONTROLS.sub(" ", _ESCAPES.sub("", text)).split())
+
+
+def split_authors(text: str) -> list[str]:
+    """The names in one string of authors: separated by ';' where there is one (so
+    "Lovelace, Ada; Turing, Alan" is two), else by ',' and ' and ', keeping initials and
+    suffixes with the name before them ("Smith, J., Doe, A." is two)."""
+    if ";" in text:
+        return [n for n in (clean_text(part) for part in text.split(";")) if n]
+    names: list[str] = []
+    for part in (clean_text(p) for p in re.split(r",|\s+and\s+", text)):
+        if names and _NAME_PART.fullmatch(part):
+            names[-1] += ", " + part
+        elif part:
+            names.append(part)
+    return names
+
+
+def _string(path: Path, line: int, rec: dict, name: str, numbers: bool = False) -> str:
+    """A text field of a record ("" when absent or null); a list, an object, ... is an error
+    rather than its Python form (a number too, unless `numbers`: ids may be numbers)."""
+    value = rec.get(name)
+    if value is None:
+        return ""
+    if isinstance(value, str) or numbers and type(value) is int:
+        return clean_text(str(value))
+    raise InputError(path, line, f"'{name}' must be text, not {_JSON_TYPES.get(type(value))}")
+
+
+def _authors(path: Path, line: int, rec: dict) -> tuple[str, ...]:
+    value = rec.get("authors")
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(split_authors(value))
+    if isinstance(value, list) and all(isinstance(a, str) for a in value):
+        return tuple(n for n in map(clean_text, value) if n)
+    raise InputError(path, line, "'authors' must be a list of names or a string of names "
+                     f"separated by ';' or ',', not {_JSON_TYPES.get(type(value))}"
+                     + " holding something else" * isinstance(value, list))
+
+
 def _make_paper(path: Path, line: int, rec: dict) -> Paper:
-    title = " ".join(str(rec.get("title") or "").split())
-    abstract = " ".join(str(rec.get("abstract") or "").split())
+    title = _string(path, line, rec, "title")
+    abstract = _string(path, line, rec, "abstract")
     if not title:
         raise InputError(path, line, "record has no title")
     if not abstract:
         raise InputError(path, line, f"paper {title[:60]!r} has no abstract")
-    authors = rec.get("authors") or ()
-    if isinstance(authors, str):
-        authors = [a.strip() for a in re.split(r";|\band\b|,", authors) if a.strip()]
-    url = str(rec.get("url") or "").strip()
-    pid = str(rec.get("id") or "").strip()
+    url = _string(path, line, rec, "url")
+    pid = _string(path, line, rec, "id", numbers=True)
     if not pid:
         m = ARXIV_ID.search(url)
         pid = m.group(1) if m else _title_id(title)
-    return Paper(id=pid, title=title, abstract=abstract, url=url, date=str(rec.get("date") or ""),
-                 authors=tuple(str(a) for a in authors), source=f"{path}:{line}")
+    return Paper(id=pid, title=title, abstract=abstract, url=url,
+                 date=_string(path, line, rec, "date"), authors=_authors(path, line, rec),
+                 source=f"{path}:{line}")
 
 
 def _is_abstract(line: str) -> bool:
@@ -152,6 +208,12 @@ def read_jsonl(path: Path, text: str) -> Iterator[Paper | InputError]:
         except json.JSONDecodeError as e:
             yield InputError(path, no, f"malformed JSON: {e.msg} (column {e.colno})")
             continue
+        except RecursionError:
+            yield InputError(path, no, "malformed JSON: nested too deeply")
+            continue
+        except ValueError as e:  # e.g. an integer of more digits than Python converts
+            yield InputError(path, no, f"malformed JSON: {e}")
+            continue
         if not isinstance(rec, dict):
             yield InputError(path, no, "expected a JSON object per line")
             continue
@@ -159,11 +221,11 @@ def read_jsonl(path: Path, text: str) -> Iterator[Paper | InputError]:
 
 
 def read_csv(path: Path, text: str) -> Iterator[Paper | InputError]:
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
+    try:  # only the delimiter is guessed: quoting is RFC 4180's ("" inside quotes is a ")
+        delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",\t;").delimiter
     except csv.Error:
-        dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+        delimiter = ","
+    reader = csv.DictReader(io.StringIO(text), dialect=csv.excel, delimiter=delimiter)
     try:
         fields = [f.strip().lower() for f in reader.fieldnames or []]
     except csv.Error as e:
@@ -189,14 +251,21 @@ _READERS: dict[str, Callable[[Path, str], Iterator[Paper]]] = {
 
 
 def _files(path: Path) -> list[Path]:
-    if path.is_dir():
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise InputError(path, None, "no such file or directory") from None
+    except OSError as e:  # a symbolic link loop, a path through a file, ...
+        raise InputError(path, None, f"cannot read: {e.strerror or e}") from None
+    if stat.S_ISDIR(mode):
         files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in _EXTENSIONS
                        and not any(part.startswith(".") for part in p.relative_to(path).parts))
         if not files:
             raise InputError(path, None, "directory holds no paper list (.txt, .jsonl, .csv)")
         return files
-    if not path.exists():
-        raise InputError(path, None, "no such file or directory")
+    if not stat.S_ISREG(mode):  # reading a FIFO or a device would wait for a writer forever
+        raise InputError(path, None, "not a regular file (a FIFO, socket or device): give a "
+                                     "file or a directory")
     return [path]
 
 
@@ -216,7 +285,7 @@ def read_papers(paths: list[Path], fmt: str | None = None, skip_bad: bool = Fals
             continue
         for file in files:
             try:
-                text = _read_text(file)
+                text = read_text(file)
                 if not text.strip():
                     raise InputError(file, None, "empty file: no papers in it")
                 items.extend(list(_READERS[fmt or detect_format(file)](file, text)))

@@ -28,7 +28,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
-from kg.export import DEFAULT_BASE
+from kg.export import DEFAULT_BASE, locked
 from kg.export.rdf import PREFIXES
 
 #: Prefixes every query may use without declaring them: the export's (the ontology's ``kg:``,
@@ -57,6 +57,7 @@ _XSD = "http://www.w3.org/2001/XMLSchema#"
 _NUMBERS = {_XSD + t for t in ("integer", "decimal", "double", "float", "long", "int")}
 _UPDATE = re.compile(r"(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH)\b", re.I)
 _FORM = re.compile(r"(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.I)
+_CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _PROLOGUE_DECL = re.compile(r"(?:\s+|#[^\n]*|PREFIX\s+[\w.-]*:\s*<[^>]*>|BASE\s*<[^>]*>)*", re.I)
 
 
@@ -90,18 +91,21 @@ def open_store(path: Path, cache: bool = False) -> ox.Store:
     version = home / f"{st.st_size}-{st.st_mtime_ns}"
     if not (version / "complete").exists():
         home.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=home, prefix=".loading-"))
-        store = load_turtle(ox.Store(str(tmp / "store")), path)
-        store.flush()
-        del store  # closes it
-        (tmp / "complete").touch()
-        try:
-            tmp.rename(version)
-        except OSError:  # another `kg query` got there first
-            shutil.rmtree(tmp, ignore_errors=True)
-        for old in home.iterdir():  # earlier versions of the file
-            if old != version and not old.name.startswith("."):
-                shutil.rmtree(old, ignore_errors=True)
+        with locked(home):  # one `kg query` loads a file at a time; the others then reuse it
+            for old in home.iterdir():  # earlier versions, and loads that a crash cut short
+                if old != version:
+                    shutil.rmtree(old, ignore_errors=True)
+            if not (version / "complete").exists():
+                tmp = Path(tempfile.mkdtemp(dir=home, prefix=".loading-"))
+                try:
+                    store = load_turtle(ox.Store(str(tmp / "store")), path)
+                    store.flush()
+                    del store  # closes it
+                except BaseException:
+                    shutil.rmtree(tmp, ignore_errors=True)
+                    raise
+                (tmp / "complete").touch()
+                tmp.rename(version)
     return ox.Store.read_only(str(version / "store"))
 
 
@@ -158,12 +162,33 @@ def _evaluated(items) -> Iterator:
         raise QueryError(f"query failed: {e}") from None
 
 
-def uses_service(query: str) -> bool:
-    """Whether a query calls another endpoint (SERVICE): the keyword outside strings, IRIs,
-    comments and names."""
-    code = re.sub(r'"""(?s:.*?)"""|\'\'\'(?s:.*?)\'\'\'|"(?:[^"\\\n]|\\.)*"'
-                  r"|'(?:[^'\\\n]|\\.)*'|<[^<>\s]*>|#[^\n]*", " ", query)
-    return re.search(r"(?<![\w?$:])SERVICE(?![\w:])", code, re.I) is not None
+def calls_service(query: str) -> bool:
+    """Whether a query calls another endpoint (SERVICE), as a SPARQL parser reads it.
+
+    A query whose text, codepoint escapes decoded, never spells "service" cannot (the keyword
+    has no other spelling); any other is parsed with rdflib's SPARQL parser, and one that it
+    cannot parse counts as calling out: a parser's blind spot must not let a SERVICE through.
+    """
+    decoded = _CODEPOINT.sub(lambda m: chr(min(int(m[1] or m[2], 16), 0x10FFFF)), query)
+    if "service" not in decoded.casefold():
+        return False
+    from pyparsing import ParseResults
+    from rdflib.plugins.sparql.parser import parseQuery
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    try:
+        todo = [parseQuery(PROLOGUE + query)]
+    except Exception:  # a syntax error, or pyparsing's recursion on deep nesting
+        return True
+    while todo:  # the parse tree, without recursion
+        node = todo.pop()
+        if isinstance(node, CompValue):
+            if node.name == "ServiceGraphPattern":
+                return True
+            todo.extend(node.values())
+        elif isinstance(node, list | tuple | ParseResults):
+            todo.extend(node)
+    return False
 
 
 def select(store: ox.Store, query: str) -> list[dict[str, object]]:
@@ -222,13 +247,16 @@ def values_clauses(query: str) -> dict[str, str]:
     return {m["var"]: m["value"] for m in _values(None).finditer(query)}
 
 
-def bind(query: str, name: str, value: str) -> str:
-    """The query with ``VALUES ?name { … }`` set to value: a string, a number or an <IRI>."""
-    pattern = _values(name)
-    if not pattern.search(query):
-        raise QueryError(f"cannot bind {name!r}: the query has no 'VALUES ?{name} {{ … }}'")
-    term = sparql_term(value)
-    return pattern.sub(lambda m: m["head"] + term + m["tail"], query)
+def bind(query: str, values: dict[str, str]) -> str:
+    """The query with each ``VALUES ?name { … }`` set to its value (a string, a number, an
+    <IRI> or prefix:name), in one pass over the query as written: an inserted value is never
+    read again as query text, so it can neither rewrite another clause nor leave its quotes."""
+    for name in values:
+        if not _values(name).search(query):
+            raise QueryError(f"cannot bind {name!r}: the query has no 'VALUES ?{name} {{ … }}'")
+    terms = {name: sparql_term(value) for name, value in values.items()}
+    return _values(None).sub(lambda m: m["head"] + terms[m["var"]] + m["tail"]
+                             if m["var"] in terms else m[0], query)
 
 
 def _values(name: str | None) -> re.Pattern:
@@ -287,6 +315,9 @@ def example(name: str) -> Example:
 
 
 # ---------------------------------------------------------------- result formats
+# Written here, not by pyoxigraph's QuerySolutions.serialize: that writes a whole result and
+# cannot stop at a row cap (kg serve --max-rows, kg query --limit) nor say that it cut one.
+# tests/test_query.py checks that the output is the library's, term for term.
 
 
 def serialize(result: Result, fmt: str, out: BinaryIO, max_rows: int | None = None) -> bool:

@@ -13,8 +13,9 @@ from rdflib.namespace import RDF
 from kg.query import abbreviate
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
-#: The shapes of a valid export, in the project's ontology/ folder.
-SHAPES = Path(__file__).resolve().parent.parent / "ontology" / "shapes.ttl"
+#: The shapes of a valid export, shipped inside the package (ontology/ at the top of the
+#: repository is the published copy of the same files).
+SHAPES = Path(__file__).resolve().parent / "ontology" / "shapes.ttl"
 
 
 class ValidationError(Exception):

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from kg.cli import cli
+from kg.model import Entity, Mention, Paper
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
@@ -38,6 +39,26 @@ PAPERS = [
                  "on ten times more labelled data, and it transfers to low resource languages.",
      "url": "", "date": "", "authors": []},
 ]
+
+ABSTRACT = "We train BERT and GPT-4 on ImageNet. BERT wins."
+
+
+def paper(pid: str, abstract: str = ABSTRACT) -> Paper:
+    """A paper record as the readers make it."""
+    return Paper(pid, f"Paper {pid}", abstract)
+
+
+def entity(key: str, etype: str, label: str, texts: dict[str, str],
+           introduced: tuple[str, ...] = (), aliases: tuple[str, ...] = ()) -> Entity:
+    """A resolved entity mentioned once in the abstract (ABSTRACT) of each paper of `texts`
+    (paper id -> surface form), introduced by the papers of `introduced`."""
+    sentence = ABSTRACT.split(". ")[0] + "."
+    mentions = [Mention(pid, text, "abstract", ABSTRACT.index(text),
+                        ABSTRACT.index(text) + len(text), sentence, etype, "test",
+                        ((etype, 1.0),), introduced=pid in introduced)
+                for pid, text in texts.items()]
+    return Entity(key, etype, label, [label, *aliases], mentions)
+
 
 PAGE_HEADER = "new\n\nGet trending papers in your email inbox!\n\nSubscribe\n\nMar 11\n\n"
 
@@ -111,7 +132,17 @@ BAD_INPUTS = {
     "empty-page": ("empty.txt", "", "empty.txt", "empty"),
     "empty-jsonl": ("empty.jsonl", "\n\n", "empty.jsonl", "empty"),
     "empty-csv": ("empty.csv", "", "empty.csv", "empty"),
+    "jsonl-authors-number": ("bad.jsonl", _GOOD + json.dumps(dict(PAPERS[1], authors=5)) + "\n",
+                             "bad.jsonl:2", "'authors' must be a list of names"),
+    "jsonl-title-list": ("bad.jsonl", _GOOD + json.dumps(dict(PAPERS[1], title=["a", "b"]))
+                         + "\n", "bad.jsonl:2", "'title' must be text, not a list"),
+    "jsonl-id-object": ("bad.jsonl", _GOOD + json.dumps(dict(PAPERS[1], id={"n": 1})) + "\n",
+                        "bad.jsonl:2", "'id' must be text, not an object"),
+    "jsonl-nested-deep": ("bad.jsonl", _GOOD + "[" * 100_000 + "]" * 100_000 + "\n",
+                          "bad.jsonl:2", "nested too deeply"),
     "missing-path": ("missing.jsonl", None, "missing.jsonl", "no such file"),
+    "symlink-loop": ("loop.jsonl", "LOOP", "loop.jsonl", "Too many levels of symbolic links"),
+    "fifo": ("pipe.jsonl", "FIFO", "pipe.jsonl", "not a regular file"),
     "unreadable": ("locked.jsonl", _GOOD, "locked.jsonl", "cannot read: Permission denied"),
 }
 
@@ -123,7 +154,11 @@ def bad_input(request, tmp_path, monkeypatch):
     name, content, where, fragment = BAD_INPUTS[request.param]
     path = tmp_path / "in" / name
     path.parent.mkdir()
-    if isinstance(content, str):
+    if content == "FIFO":  # reading it would wait for a writer forever
+        os.mkfifo(path)
+    elif content == "LOOP":
+        path.symlink_to(path)
+    elif isinstance(content, str):
         path.write_text(content, encoding="utf-8")
     elif content is not None:
         path.write_bytes(content)
@@ -164,16 +199,22 @@ def seed_graph(seed_outputs) -> Path:
     return seed_outputs / "graph.ttl"
 
 
-EVAL = ROOT.parent / "shared" / "eval"
+EVAL = ROOT.parent / "shared" / "eval"  # the dev gold, outside the repository
+
+
+def shared_eval(name: str) -> Path:
+    """A file of the shared dev gold: a checkout without it skips the test, CI fails it."""
+    if not (EVAL / name).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{EVAL} is missing in CI")
+        pytest.skip(f"no dev gold at {EVAL}")
+    return EVAL / name
 
 
 def eval_on_dev(*gold_files: str) -> str:
     """`kg eval` on the shared dev gold with these extra gold files (--relations FILE, ...):
     its report. A checkout without the gold skips; CI (CI=true) fails instead."""
-    if not (EVAL / "dev_gold.jsonl").exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{EVAL} is missing in CI")
-        pytest.skip(f"no dev gold at {EVAL}")
+    shared_eval("dev_gold.jsonl")
     args = [a for option, name in zip(gold_files[::2], gold_files[1::2], strict=True)
             for a in (option, str(EVAL / name))]
     result = CliRunner().invoke(cli, ["eval", str(EVAL / "dev_gold.jsonl"), "--papers",

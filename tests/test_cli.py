@@ -182,3 +182,109 @@ def test_build_needs_an_input(kg):
     result = kg("build")
     assert result.exit_code == 2
     assert "Missing argument 'INPUTS...'" in result.stderr
+
+
+# ---------------------------------------------------------------- outputs that cannot be written
+
+
+@pytest.fixture
+def a_file(tmp_path) -> Path:
+    path = tmp_path / "a-file"
+    path.write_text("not a directory\n")
+    return path
+
+
+@pytest.mark.parametrize("where", ["under-a-file", "under-proc"])
+def test_an_output_directory_that_cannot_be_made_is_one_line_before_extraction(
+        where, a_file, make_input, no_model, kg):
+    out = a_file / "out" if where == "under-a-file" else Path("/proc/kg-out")
+    result = kg("build", make_input("jsonl"), "-o", out)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert result.stderr.startswith(f"Error: {out}: cannot write there: ")
+    assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.output
+
+
+def test_a_read_only_output_directory_is_one_line_before_extraction(
+        old_outputs, make_input, no_model, monkeypatch, kg):
+    """Root writes through permission bits, so a read-only file system is simulated."""
+    import tempfile
+
+    def refuse(*args, **kwargs):
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    before = snapshot(old_outputs)
+    result = kg("build", make_input("jsonl"), "-o", old_outputs)
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {old_outputs}: cannot write there: Read-only file system\n"
+    assert snapshot(old_outputs) == before
+
+
+def test_a_full_file_system_is_one_line_and_leaves_the_earlier_outputs(
+        old_outputs, make_input, monkeypatch, kg):
+    """The disk fills while graph.json is written, after the extraction."""
+    import os
+
+    real_fsync, calls = os.fsync, []
+
+    def fsync(fd):
+        calls.append(fd)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    before = snapshot(old_outputs)
+    result = kg("build", make_input("jsonl"), "-o", old_outputs, "-q")
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert result.stderr == f"Error: {old_outputs / 'graph.json'}: cannot write: No space left " \
+                            "on device\n"
+    assert snapshot(old_outputs) == before  # no temporary file left either
+
+
+def test_temporary_files_of_a_killed_build_are_removed(old_outputs, make_input, kg):
+    for stale in (".graph.ttl.k1ll3d.tmp", ".graph.html.x_y.tmp"):
+        (old_outputs / stale).write_text("half a file")
+    (old_outputs / "notes.tmp").write_text("not ours")
+    result = kg("build", make_input("jsonl"), "-o", old_outputs, "-q")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in old_outputs.iterdir()) == sorted([*OUTPUT_FILES, "notes.tmp"])
+
+
+def test_terminal_escapes_make_no_entity(tmp_path, kg):
+    papers = [dict(p, abstract=p["abstract"].replace("GLUE", "\x1b[31mGLUE\x1b[0m")
+                   .replace("LibriSpeech", "\x1b[1;32mLibriSpeech\x1b[0m")) for p in PAPERS]
+    path = tmp_path / "red.jsonl"
+    path.write_text(jsonl_text(papers))
+    result = kg("build", path, "-o", tmp_path / "out", "-q")
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "out" / "graph.json").read_text(encoding="utf-8"))
+    names = [n["id"] for n in data["nodes"]] + [n.get("label", "") for n in data["nodes"]]
+    assert not [n for n in names if re.search(r"\d+m\b|\x1b", n)]
+    assert any(n["id"].endswith("/glue") for n in data["nodes"])
+
+
+# ---------------------------------------------------------------- errors are not guessed
+
+
+def test_a_bad_lexicon_is_one_line_with_its_line(make_input, tmp_path, no_model, kg):
+    lexicon = tmp_path / "mine.tsv"
+    lexicon.write_text("GLUE\tBenchmark\nFoo\tGadget\n")
+    result = kg("build", make_input("jsonl"), "-o", tmp_path / "out", "--lexicon", lexicon)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {lexicon}:2: expected 'term<TAB>type'")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("error", [ValueError, KeyError, TypeError])
+def test_an_error_inside_the_pipeline_is_not_taken_for_bad_input(error, make_input, tmp_path,
+                                                                  monkeypatch, kg):
+    """A bug shows as the exception it is, not as "bad lexicon file" or similar."""
+    from kg import build as kg_build
+
+    def broken(*args, **kwargs):
+        raise error("a bug")
+
+    monkeypatch.setattr(kg_build, "resolve", broken)
+    result = kg("build", make_input("jsonl"), "-o", tmp_path / "out")
+    assert isinstance(result.exception, error)

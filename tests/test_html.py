@@ -145,8 +145,17 @@ def test_big_graph_is_cut_to_the_top_entities_and_says_so():
     assert data["note"] == note and len(data["papers"]) == 3  # all papers stay in the panel
 
 
-def test_default_cut_is_a_few_thousand_nodes():
-    assert 1000 <= DEFAULT_MAX_NODES <= 5000
+def test_the_page_is_cut_by_default_only_past_its_node_limit():
+    g = nx.MultiDiGraph()
+    for i in range(DEFAULT_MAX_NODES):
+        g.add_node(f"method/m{i:05d}", kind="entity", type="Method", label=f"m{i}", aliases=[],
+                   papers=i % 7)
+    assert drawn_nodes(g) == (list(g.nodes), "")
+    g.add_node("paper/p", kind="paper", label="P", abstract="a")
+    drawn, note = drawn_nodes(g)
+    assert len(drawn) == DEFAULT_MAX_NODES and "paper/p" not in drawn
+    assert f"showing the {DEFAULT_MAX_NODES:,} of {DEFAULT_MAX_NODES:,} entities" in note
+    assert json.loads(script_blocks(to_html(g))["kg-data"])["note"] == note
 
 
 def test_neighbourhood_by_shared_paper_steps():
@@ -250,3 +259,34 @@ def test_kg_view_reports_a_missing_or_bad_graph(tmp_path):
     result = run_kg("view", "bert", "--graph", bad)
     assert result.exit_code == 1 and "not a graph.json" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(("edit", "problem"), [
+    (lambda d: d["nodes"][0].pop("id"), "node 0 has no id"),
+    (lambda d: next(n for n in d["nodes"] if n["kind"] == "entity").pop("label"),
+     "has no label"),
+    (lambda d: d["nodes"][0].pop("kind"), "node 'paper/p1' has no kind"),
+    (lambda d: next(n for n in d["nodes"] if n["kind"] == "entity").update(aliases="x"),
+     "has no type or no aliases"),
+    (lambda d: d["edges"][0].update(target="nowhere"), "edge 0 does not join two of its nodes"),
+    (lambda d: d["edges"][0].pop("relation"), "edge 0 has no relation"),
+    (lambda d: d.pop("edges"), "no 'nodes' and 'edges' lists"),
+])
+def test_kg_view_says_what_is_wrong_with_a_graph_json(graph_json, edit, problem):
+    data = json.loads(graph_json.read_text(encoding="utf-8"))
+    edit(data)
+    graph_json.write_text(json.dumps(data), encoding="utf-8")
+    result = run_kg("view", "bert", "--graph", graph_json)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert result.output == f"Error: {graph_json}: not a graph.json written by kg build " \
+                            f"({result.output.split('(', 1)[1]}"
+    assert problem in result.output and len(result.output.splitlines()) == 1
+
+
+def test_kg_view_does_not_disguise_a_bug(graph_json, monkeypatch):
+    def broken(*args, **kwargs):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(nx, "node_link_graph", broken)
+    result = run_kg("view", "bert", "--graph", graph_json)
+    assert isinstance(result.exception, KeyError)

@@ -191,3 +191,45 @@ def test_nothing_good_is_an_error_even_with_skip_bad(tmp_path):
 def test_empty_input_list():
     with pytest.raises(InputError, match="no papers in the input"):
         read([])
+
+
+def test_csv_field_with_doubled_quotes_and_a_comma(tmp_path):
+    """Valid RFC 4180 CSV: a quoted field holding "" (a quote) and a comma. The dialect
+    sniffer reads such a sample as doublequote=False, which split the field."""
+    path = tmp_path / "p.csv"
+    path.write_text('id,title,abstract\n2401.00001,"A ""quoted"" title, with a comma",'
+                    f'"{PAPERS[0]["abstract"]}"\n', encoding="utf-8")
+    papers, warnings = read([path])
+    assert warnings == []
+    assert [(p.title, p.abstract) for p in papers] == [
+        ('A "quoted" title, with a comma', PAPERS[0]["abstract"])]
+
+
+@pytest.mark.parametrize(("authors", "names"), [
+    ("Smith, J.", ["Smith, J."]),
+    ("Smith, J., Doe, A. B.", ["Smith, J.", "Doe, A. B."]),
+    ("Curie, M.-S., King, Jr.", ["Curie, M.-S.", "King, Jr."]),
+    ("Ada Lovelace, Alan Turing", ["Ada Lovelace", "Alan Turing"]),
+    ("Lovelace, Ada; Turing, Alan", ["Lovelace, Ada", "Turing, Alan"]),
+    ("Ada Lovelace and Alan Turing", ["Ada Lovelace", "Alan Turing"]),
+    (["Turing, Alan", " Ada  Lovelace "], ["Turing, Alan", "Ada Lovelace"]),
+    (None, []),
+])
+def test_authors_string_or_list(authors, names, make_input):
+    (paper,), _ = read([make_input("jsonl", [dict(PAPERS[0], authors=authors)])])
+    assert list(paper.authors) == names
+
+
+def test_numeric_id_is_text(make_input):
+    (paper,), _ = read([make_input("jsonl", [dict(PAPERS[0], id=12345)])])
+    assert paper.id == "12345"
+
+
+def test_terminal_escapes_and_control_characters_are_dropped(make_input):
+    red = dict(PAPERS[0], title="\x1b[1;31mSparse\x1b[0m Attention\x07 Transformers",
+               abstract=PAPERS[0]["abstract"].replace("GLUE", "\x1b[31mGLUE\x1b[0m\x00"),
+               authors=["\x1b]0;window title\x07Ada Lovelace"])
+    (paper,), _ = read([make_input("jsonl", [red])])
+    assert paper.title == "Sparse Attention Transformers"
+    assert paper.abstract == PAPERS[0]["abstract"]
+    assert paper.authors == ("Ada Lovelace",)

@@ -294,3 +294,16 @@ def test_variants_example_answers_every_variant_of_a_family(seed_graph):
            for r in rows}
     assert got == expected and len(got) >= 5
     assert PREFIX_IRIS  # the example runs with the predeclared prefixes only
+
+
+def test_acronyms_spelled_out_elsewhere_or_reordered_are_one_entity(nlp):
+    for title, abstract, short, long in [
+        ("Masked Momentum Contrastive Learning for Segmentation",
+         "We design a simple approach, termed MMC. MMC delivers top results.", "MMC",
+         "Masked Momentum Contrastive Learning"),
+        ("Notes", "We propose Learning without Forgetting via Replayed Vocabulary (VR-LwF), a "
+                  "continual learning method.", "VR-LwF",
+         "Learning without Forgetting via Replayed Vocabulary")]:
+        entities = resolve(next(extract([Paper("p", title, abstract)], nlp)).mentions)
+        entity = next(e for e in entities if short in e.aliases)
+        assert long in entity.aliases, (short, entity)

@@ -310,6 +310,25 @@ def test_tsv_and_xml_parse_with_the_standard_library(seed_graph):
     assert tagged.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"
 
 
+@pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
+def test_formats_are_what_pyoxigraph_writes(fmt, store):
+    """Our writers (kept for the row cap) against pyoxigraph's own QuerySolutions.serialize:
+    CSV and TSV byte for byte, JSON and XML as the same solutions; blank node ids aside."""
+    ours = io.BytesIO()
+    q.serialize(q.execute(store, FORMATS_QUERY), fmt, ours)
+    fmt_id = getattr(ox.QueryResultsFormat, fmt.upper())
+    theirs = store.query(FORMATS_QUERY, prefixes=q.PREFIX_IRIS).serialize(format=fmt_id)
+    if fmt in ("csv", "tsv"):
+        blank = rb"_:[0-9a-f]+"
+        assert re.sub(blank, b"_:b", ours.getvalue()) == re.sub(blank, b"_:b", theirs)
+    else:
+        def solutions(data: bytes) -> list:
+            return [tuple("bnode" if isinstance(t, ox.BlankNode) else t for t in s)
+                    for s in ox.parse_query_results(data, format=fmt_id)]
+
+        assert solutions(ours.getvalue()) == solutions(theirs)
+
+
 @pytest.mark.parametrize("fmt", ["json", "xml", "tsv"])
 def test_formats_read_back_as_the_same_terms(fmt, store):
     """pyoxigraph's own parser of the W3C formats reads our output back term for term."""
@@ -387,17 +406,35 @@ def test_output_formats_are_the_modules():
 
 def test_bind_sets_values_and_quotes_text():
     text = 'SELECT * WHERE { VALUES ?x { "a" } VALUES ?n { 1 } ?s ?p ?x }'
-    assert q.bind(text, "x", 'say "hi"\n') == \
+    assert q.bind(text, {"x": 'say "hi"\n'}) == \
         'SELECT * WHERE { VALUES ?x { "say \\"hi\\"\\n" } VALUES ?n { 1 } ?s ?p ?x }'
-    assert 'VALUES ?n { 42 }' in q.bind(text, "n", "42")
-    assert "VALUES ?x { <https://w3id.org/paperkg/ontology#Task> }" in q.bind(text, "x", "kg:Task")
+    assert 'VALUES ?n { 42 }' in q.bind(text, {"n": "42"})
+    assert "VALUES ?x { <https://w3id.org/paperkg/ontology#Task> }" in \
+        q.bind(text, {"x": "kg:Task"})
     assert "VALUES ?x { <https://w3id.org/paperkg/id/model/gpt-4> }" in \
-        q.bind(text, "x", "id:model/gpt-4")
-    assert 'VALUES ?x { "42" }' in q.bind(text, "x", '"42"')
+        q.bind(text, {"x": "id:model/gpt-4"})
+    assert 'VALUES ?x { "42" }' in q.bind(text, {"x": '"42"'})
+    assert q.bind(text, {"x": "b", "n": "2"}) == q.bind(q.bind(text, {"x": "b"}), {"n": "2"})
     with pytest.raises(q.QueryError, match="no 'VALUES [?]y"):
-        q.bind(text, "y", "1")
+        q.bind(text, {"y": "1"})
     with pytest.raises(q.QueryError, match="not an IRI"):
-        q.bind(text, "x", "<a b>")
+        q.bind(text, {"x": "<a b>"})
+
+
+def test_a_bound_value_is_never_read_as_query_text(seed_graph):
+    """Each value goes into its own clause as a literal: one value that spells a VALUES
+    clause is not rewritten by the next --bind, and no value leaves its quotes."""
+    args = ("-e", "paper-entities", "--bind", "paper_title=VALUES ?type { z }",
+            "--bind", "type=1 } FILTER(false) #")
+    shown = kg_query(*args, "--show")
+    assert shown.exit_code == 0, shown.output
+    assert 'VALUES ?paper_title { "VALUES ?type { z }" }' in shown.output
+    assert 'VALUES ?type { "1 } FILTER(false) #" }' in shown.output
+    assert "FILTER(false)" not in shown.output.replace('"1 } FILTER(false) #"', "")
+    ran = kg_query(*args, "-g", seed_graph, "--format", "csv")
+    assert ran.exit_code == 0 and ran.output.splitlines()[1:] == []  # a query, no match
+    twice = kg_query("-e", "paper-entities", "--bind", "type=1", "--bind", "type=2", "--show")
+    assert twice.exit_code == 2 and "bound twice" in twice.output
 
 
 @pytest.mark.parametrize(("text", "where", "what"), [
@@ -443,10 +480,15 @@ def test_evaluation_error_is_one_line(seed_graph):
     assert result.output.count("\n") == 1
 
 
-def test_uses_service_sees_the_keyword_only():
-    assert q.uses_service("select * where { service silent <http://x> { ?s ?p ?o } }")
-    assert not q.uses_service('SELECT ?service WHERE { ?service a ex:SERVICE ; '
-                              'rdfs:label "SERVICE" ; <http://x/SERVICE> 1 } # SERVICE')
+def test_calls_service_reads_the_parsed_query():
+    assert q.calls_service("select * where { service silent <http://x> { ?s ?p ?o } }")
+    assert q.calls_service("SELECT * WHERE { BIND(kg:a\\' AS ?x) SERVICE <http://x> { ?a ?b ?c }"
+                           " FILTER(?x != 'z') }")  # a regular expression read a string here
+    assert q.calls_service("SELECT * WHERE { \\u0053ERVICE <http://x> { ?s ?p ?o } }")
+    assert q.calls_service("SELECT * WHERE { SERVICE <http://x> { " + "{" * 5000)  # unparsable
+    assert not q.calls_service('SELECT ?service WHERE { ?service a kg:SERVICE ; '
+                               'rdfs:label "SERVICE" ; <http://x/SERVICE> 1 } # SERVICE')
+    assert not q.calls_service("SELECT * WHERE { ?s ?p ?o }")
 
 
 def test_not_turtle_is_one_line(tmp_path):
@@ -457,12 +499,22 @@ def test_not_turtle_is_one_line(tmp_path):
     assert result.output.count("\n") == 1
 
 
-def test_a_large_graph_is_kept_as_a_store_between_queries(seed_graph, tmp_path, monkeypatch):
+COUNT_PAPERS = "SELECT (COUNT(?p) AS ?n) WHERE { ?p a kg:Paper }"
+
+
+@pytest.fixture
+def cached_graph(seed_graph, tmp_path, monkeypatch) -> Path:
+    """A copy of the seeds graph that `open_store(cache=True)` keeps on disk, in a cache of
+    its own."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(q, "CACHE_MIN_BYTES", 0)
     graph = tmp_path / "graph.ttl"
     graph.write_bytes(Path(seed_graph).read_bytes())
-    count = "SELECT (COUNT(?p) AS ?n) WHERE { ?p a kg:Paper }"
+    return graph
+
+
+def test_a_large_graph_is_kept_as_a_store_between_queries(cached_graph):
+    graph, count = cached_graph, COUNT_PAPERS
     assert q.select(q.open_store(graph, cache=True), count) == [{"n": 107}]
     (version,) = [d for d in next(q.cache_home().iterdir()).iterdir()]
     assert (version / "complete").exists()
@@ -474,3 +526,20 @@ def test_a_large_graph_is_kept_as_a_store_between_queries(seed_graph, tmp_path, 
     assert q.select(q.open_store(graph, cache=True), count) == [{"n": 106}]
     assert [d.name for d in version.parent.iterdir()] != [version.name]
     assert not version.exists()
+
+
+def test_a_load_cut_short_by_a_crash_is_cleaned_up(cached_graph, tmp_path):
+    graph = cached_graph
+    q.open_store(graph, cache=True)
+    (home,) = q.cache_home().iterdir()
+    stale = home / ".loading-k1ll3d"  # what a `kg query` killed while loading left
+    (stale / "store").mkdir(parents=True)
+    (stale / "store" / "000001.sst").write_bytes(b"x" * 1000)
+    graph.write_bytes(graph.read_bytes() + b"\n")  # a new version of the file: a new load
+    assert q.select(q.open_store(graph, cache=True), COUNT_PAPERS) == [{"n": 107}]
+    assert [d.name for d in home.iterdir() if d.name.startswith(".")] == []
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("not turtle\n")
+    with pytest.raises(q.QueryError):
+        q.open_store(bad, cache=True)
+    assert all(not d.name.startswith(".") for h in q.cache_home().iterdir() for d in h.iterdir())

@@ -7,6 +7,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+import socket
 import subprocess
 import sys
 import threading
@@ -15,6 +17,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from email.message import Message
 from pathlib import Path
 
 import pytest
@@ -43,22 +48,27 @@ def _children(pid: int) -> set[int]:
     return kids
 
 
+@contextmanager
+def serving(graph: Path, *options: str):
+    """(endpoint URL, process) of `kg serve GRAPH OPTIONS` on a port the system picks."""
+    proc = subprocess.Popen([sys.executable, "-m", "kg.cli", "serve", str(graph), "--port", "0",
+                             "--quiet", *options], stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stderr.readline()
+        if "SPARQL endpoint" not in line:
+            pytest.fail(f"kg serve did not start: {line}{proc.stderr.read()}")
+        yield line.split()[2].rstrip(":"), proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 @pytest.fixture(scope="module")
 def server(seed_graph):
-    """(endpoint URL, process) of `kg serve` on a port the system picks."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kg.cli", "serve", str(seed_graph), "--port", "0", "--timeout",
-         str(TIMEOUT), "--max-rows", str(MAX_ROWS), "--workers", "2", "--quiet"],
-        stderr=subprocess.PIPE, text=True)
-    line = proc.stderr.readline()
-    if "SPARQL endpoint" not in line:
-        proc.kill()
-        pytest.fail(f"kg serve did not start: {line}{proc.stderr.read()}")
-    url = line.split()[2].rstrip(":")
-    yield url, proc
-    if proc.poll() is None:
-        proc.kill()
-        proc.wait()
+    with serving(seed_graph, "--timeout", str(TIMEOUT), "--max-rows", str(MAX_ROWS),
+                 "--workers", "2") as running:
+        yield running
 
 
 @pytest.fixture
@@ -75,7 +85,7 @@ def wrapper(url: str, query: str, fmt=JSON) -> SPARQLWrapper:
 
 
 def request(url: str, query: str | None = None, accept: str = "", data: bytes | None = None,
-            content_type: str = "", path: str = "") -> tuple[int, dict, bytes]:
+            content_type: str = "", path: str = "") -> tuple[int, Message, bytes]:
     target = url + path + (f"?{urllib.parse.urlencode({'query': query})}" if query else "")
     req = urllib.request.Request(target, data=data)
     if accept:
@@ -84,9 +94,9 @@ def request(url: str, query: str | None = None, accept: str = "", data: bytes | 
         req.add_header("Content-Type", content_type)
     try:
         with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, dict(r.headers), r.read()
+            return r.status, r.headers, r.read()
     except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
+        return e.code, e.headers, e.read()
 
 
 def triple_count(url: str) -> int:
@@ -189,10 +199,241 @@ def test_updates_are_refused_and_change_nothing(endpoint):
     assert wrapper(endpoint, "ASK { <urn:x:a> ?p ?o }").queryAndConvert()["boolean"] is False
 
 
-def test_service_is_refused(endpoint):
-    status, _, body = request(endpoint, "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> "
-                                        "{ ?s ?p ?o } }")
-    assert status == 403 and b"SERVICE" in body
+# ---------------------------------------------------------------- no outbound request
+
+
+@pytest.fixture
+def listener():
+    """A loopback TCP listener (127.0.0.1 and, where there is one, ::1, on the same port):
+    (its port, the list of connections it has seen)."""
+    seen: list = []
+    sockets = [socket.create_server(("127.0.0.1", 0))]
+    port = sockets[0].getsockname()[1]
+    with suppress(OSError):
+        sockets.append(socket.create_server(("::1", port), family=socket.AF_INET6))
+
+    def accept(sock: socket.socket) -> None:
+        with suppress(OSError):
+            while True:
+                conn, addr = sock.accept()
+                seen.append(addr)
+                conn.close()
+
+    for sock in sockets:
+        threading.Thread(target=accept, args=(sock,), daemon=True).start()
+    yield port, seen
+    for sock in sockets:
+        sock.close()
+
+
+def service_spellings(port: int) -> list[str]:
+    """SERVICE calls to the listener, written every way we could think of."""
+    t = f"http://127.0.0.1:{port}/sparql"
+    call = f"SERVICE <{t}> {{ ?a ?b ?c }}"
+    prefixed = f"PREFIX ex: <http://127.0.0.1:{port}/> SELECT * WHERE"
+    return [
+        f"SELECT * WHERE {{ {call} }}",
+        f"SELECT * WHERE {{ service <{t}> {{ ?a ?b ?c }} }}",
+        f"SELECT * WHERE {{ SeRvIcE SILENT <{t}> {{ ?a ?b ?c }} }}",
+        f"SELECT * WHERE {{ SERVICE silent <{t}> {{ ?a ?b ?c }} }}",
+        f"{prefixed} {{ SERVICE ex:sparql {{ ?a ?b ?c }} }}",
+        f"BASE <http://127.0.0.1:{port}/> SELECT * WHERE {{ SERVICE <sparql> {{ ?a ?b ?c }} }}",
+        f"SELECT * WHERE {{ VALUES ?s {{ <{t}> }} SERVICE ?s {{ ?a ?b ?c }} }}",
+        f"SELECT * WHERE {{ BIND(<{t}> AS ?s) SERVICE ?s {{ ?a ?b ?c }} }}",
+        f"SELECT * WHERE {{ OPTIONAL {{ {call} }} }}",
+        f"SELECT * WHERE {{ {{ ?x ?y ?z }} UNION {{ {call} }} }}",
+        f"SELECT * WHERE {{ ?a ?y ?z MINUS {{ {call} }} }}",
+        f"SELECT * WHERE {{ {{ SELECT * WHERE {{ {call} }} LIMIT 1 }} }}",
+        f"SELECT * WHERE {{ FILTER EXISTS {{ {call} }} }}",
+        f"SELECT * WHERE {{ FILTER NOT EXISTS {{ {call} }} }}",
+        f"SELECT * WHERE {{ GRAPH ?g {{ {call} }} }}",
+        f"SELECT * WHERE {{ ?x ?y ?z LATERAL {{ {call} }} }}",
+        f"SELECT * WHERE {{ SERVICE <{t}> {{ ?a ?b ?c {call} }} }}",
+        f"SELECT (EXISTS {{ {call} }} AS ?e) WHERE {{ }}",
+        f"ASK {{ {call} }}",
+        f"CONSTRUCT {{ ?a ?b ?c }} WHERE {{ {call} }}",
+        f"DESCRIBE ?a WHERE {{ {call} }}",
+        f"SELECT * WHERE {{ SERVICE#comment\n<{t}> {{ ?a ?b ?c }} }}",
+        f"SELECT * WHERE {{ SERVICE\t\r\n <{t}>{{?a ?b ?c}} }}",
+        f"SELECT * WHERE {{ BIND(kg:a\\' AS ?x) {call} FILTER(?x != 'z') }}",  # the issue's
+        f"SELECT * WHERE {{ kg:a\\'b ?p ?o . {call} FILTER(?o != 'z') }}",
+        f'SELECT * WHERE {{ BIND("\\"" AS ?x) {call} FILTER(?x != "\\"") }}',
+        f"SELECT * WHERE {{ BIND('''it's''' AS ?x) {call} }}",
+        f'SELECT * WHERE {{ BIND("""a "quoted" "" word""" AS ?x) {call} }}',
+        f"SELECT * WHERE {{ ?s <urn:p#> ?o . {call} }}",
+        f"SELECT ?x WHERE {{ ?x ?y 'SERVICE' . {call} }}",
+        f"SELECT * WHERE {{ BIND(<<( <urn:a> <urn:b> <urn:c> )>> AS ?t) {call} }}",
+        f"SELECT * WHERE {{ \\u0053ERVICE <{t}> {{ ?a ?b ?c }} }}",
+        f"SELECT * WHERE {{ SERVIC\\u0045 <{t}> {{ ?a ?b ?c }} }}",
+        f"SELECT * WHERE {{ \\U00000053ervice <{t}> {{ ?a ?b ?c }} }}",
+        f"SELECT * WHERE {{ SERVICE <\\u0068ttp://127.0.0.1:{port}/sparql> {{ ?a ?b ?c }} }}",
+        *(f"SELECT * WHERE {{ SERVICE <{u}> {{ ?a ?b ?c }} }}" for u in (
+            f"http://localhost:{port}/sparql", f"http://127.1:{port}/sparql",
+            f"http://2130706433:{port}/sparql", f"http://user@127.0.0.1:{port}/sparql",
+            f"HTTP://127.0.0.1:{port}/sparql", f"http://[::1]:{port}/sparql")),
+    ]
+
+
+def test_no_query_makes_the_endpoint_connect_anywhere(endpoint, listener):
+    port, seen = listener
+    for query in service_spellings(port):
+        for status, _, body in (request(endpoint, query),
+                                request(endpoint, data=query.encode(),
+                                        content_type="application/sparql-query")):
+            assert (status, body) == (403, b"SERVICE (a federated query) is refused by this "
+                                           b"endpoint\n"), query
+    time.sleep(0.2)
+    assert seen == [], f"{len(seen)} connections to the listener"
+
+
+def test_service_in_names_strings_and_comments_is_no_service(endpoint):
+    query = ('SELECT ?service WHERE { ?service a <urn:x:SERVICE> ; rdfs:label "SERVICE" ; '
+             "kg:service 1 } # SERVICE <http://127.0.0.1:9/>")
+    assert request(endpoint, query)[0] == 200
+
+
+_RUN_UNCHECKED = """
+import sys, pyoxigraph as ox
+from kg.query import QueryError, execute
+from kg.sandbox import deny_network
+if sys.argv[1] == "sandboxed":
+    assert deny_network()
+store = ox.Store()
+for query in sys.stdin.read().split("\\0"):
+    try:
+        list(execute(store, query).rows)
+    except (QueryError, RuntimeError):
+        pass
+"""
+
+
+@pytest.mark.parametrize("mode", ["sandboxed", "open"])
+def test_sandboxed_workers_cannot_connect_even_unchecked(listener, mode):
+    """The structural guarantee alone: with no SERVICE check at all, the engine in a process
+    under kg.sandbox reaches nothing (and, to show the listener sees it, does without)."""
+    port, seen = listener
+    spellings = service_spellings(port)
+    if mode == "open":  # a spelling that the engine runs, outside the sandbox
+        spellings = spellings[:1]
+    subprocess.run([sys.executable, "-c", _RUN_UNCHECKED, mode], check=True, timeout=120,
+                   input="\0".join(spellings), text=True)
+    time.sleep(0.2)
+    assert (len(seen) == 0) == (mode == "sandboxed"), seen
+
+
+# ---------------------------------------------------------------- limits
+
+
+def _rss_kb(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)[1])
+
+
+def _raw(url: str, head: str, body: Iterator[bytes]) -> bytes:
+    """Send a hand-written request (head: request line and headers), then body chunks until
+    the server stops reading; the server's answer."""
+    where = urllib.parse.urlsplit(url)
+    with socket.create_connection((where.hostname, where.port), timeout=30) as sock:
+        sock.sendall(head.replace("\n", "\r\n").encode() + b"\r\n")
+        with suppress(OSError):  # the server closes the connection when it has seen enough
+            for chunk in body:
+                sock.sendall(chunk)
+        with suppress(OSError):
+            sock.shutdown(socket.SHUT_WR)
+        answer = b""
+        with suppress(OSError):
+            while data := sock.recv(65536):
+                answer += data
+    return answer
+
+
+@pytest.mark.parametrize("length", ["-1", "abc", "+5", "1e3", str(1 << 30)])
+def test_a_bad_or_huge_content_length_reads_no_body(server, length):
+    url, proc = server
+    before = _rss_kb(proc.pid)
+    chunk = b"x" * (1 << 20)
+    answer = _raw(url, f"POST {urllib.parse.urlsplit(url).path} HTTP/1.1\nHost: x\n"
+                       f"Content-Type: application/sparql-query\nContent-Length: {length}\n",
+                  (chunk for _ in range(64)))
+    status = int(answer.split(b" ", 2)[1])
+    assert status == (413 if length.isdigit() else 400), answer[:300]
+    assert b"Traceback" not in answer
+    assert _rss_kb(proc.pid) - before < 16 << 10  # KB: the 64 MB sent were not kept
+
+
+def test_a_chunked_body_over_the_limit_is_refused(server):
+    url, proc = server
+    before = _rss_kb(proc.pid)
+    chunk = b"%x\r\n%s\r\n" % (1 << 20, b"x" * (1 << 20))
+    answer = _raw(url, f"POST {urllib.parse.urlsplit(url).path} HTTP/1.1\nHost: x\n"
+                       "Content-Type: application/sparql-query\nTransfer-Encoding: chunked\n",
+                  (chunk for _ in range(64)))
+    assert answer.startswith(b"HTTP/1.1 413 "), answer[:300]
+    assert _rss_kb(proc.pid) - before < 16 << 10
+
+
+def test_a_bad_accept_weight_is_ignored_and_406_is_short(endpoint):
+    query = "SELECT ?s WHERE { ?s a kg:Paper } LIMIT 2"
+    status, headers, _ = request(endpoint, query, "text/csv;q=abc")
+    assert (status, headers["Content-Type"]) == (200, "text/csv; charset=utf-8")
+    assert negotiate("text/csv;q=nan, application/sparql-results+xml;q=0.5", "select") == "csv"
+    status, _, body = request(endpoint, query, "image/png, " + "x/y, " * 10_000)
+    assert status == 406 and len(body) < 300 and b"x/y" not in body
+
+
+@pytest.fixture(scope="module")
+def busy_server(seed_graph):
+    """A server with 2 workers to start with, 4 at most, a 4 s time limit and a 2 s idle
+    timeout."""
+    with serving(seed_graph, "--timeout", "4", "--workers", "2", "--max-workers", "4",
+                 "--idle-timeout", "2") as running:
+        yield running
+
+
+@pytest.mark.parametrize("slow", [2, 8])
+def test_a_quick_query_is_answered_while_slow_ones_run(busy_server, slow):
+    url, _ = busy_server
+    answers: list = []
+    threads = [threading.Thread(target=lambda: answers.append(request(url, RUNAWAY)))
+               for _ in range(slow)]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)  # the slow ones are running
+    start = time.monotonic()
+    status, _, body = request(url, COUNT, "text/csv")
+    took = time.monotonic() - start
+    for t in threads:
+        t.join()
+    assert status == 200 and int(body.decode().split()[1]) > 0
+    # as many slow queries as workers: a new worker answers at once; more than the most
+    # workers: those past the long-query places are stopped at 1 s, which makes room
+    assert took < (1.0 if slow == 2 else 2.5), took
+    assert [a[0] for a in answers] == [503] * slow
+
+
+def test_idle_and_half_sent_connections_are_bounded_and_closed(busy_server):
+    url, proc = busy_server
+    where = urllib.parse.urlsplit(url)
+    threads_before = len(list(Path(f"/proc/{proc.pid}/task").iterdir()))
+    half_sent = []
+    try:
+        for _ in range(300):
+            sock = socket.create_connection((where.hostname, where.port), timeout=10)
+            sock.sendall(b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: x\r\n")  # no end
+            half_sent.append(sock)
+        time.sleep(0.5)
+        assert len(list(Path(f"/proc/{proc.pid}/task").iterdir())) <= threads_before + 2
+        assert request(url, COUNT)[0] == 200  # others are still served
+        time.sleep(2 + 2)  # the idle timeout, and the next clean-up round
+        closed = 0
+        for sock in half_sent:
+            sock.settimeout(1)
+            with suppress(OSError):
+                closed += sock.recv(1) == b""
+        assert closed == len(half_sent)
+    finally:
+        for sock in half_sent:
+            sock.close()
 
 
 def test_syntax_error_is_400_and_one_line(endpoint):

@@ -3,6 +3,9 @@ graph broken in each way the shapes forbid fails with one readable line per viol
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -21,8 +24,25 @@ def kg_validate(*args: str | Path):
     return CliRunner().invoke(cli, ["validate", *map(str, args)])
 
 
-def test_shapes_file_is_in_the_ontology_folder():
-    assert Path(__file__).resolve().parents[1] / "ontology" / "shapes.ttl" == SHAPES
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_shapes_ship_in_the_package_and_equal_the_published_copy():
+    import kg
+
+    assert SHAPES.parent == Path(kg.__file__).parent / "ontology"
+    for name in ("shapes.ttl", "paperkg.ttl"):
+        assert (SHAPES.parent / name).read_bytes() == (ROOT / "ontology" / name).read_bytes()
+
+
+def test_the_wheel_holds_the_ontology(tmp_path):
+    """From a wheel `kg validate` found no shapes: ontology/ was not package data."""
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps",
+                    "-q", "-w", str(tmp_path)], check=True, timeout=300,
+                   capture_output=True)
+    (wheel,) = tmp_path.glob("paperkg-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {"kg/ontology/shapes.ttl", "kg/ontology/paperkg.ttl"} <= names
 
 
 def test_seed_graph_conforms(seed_graph):

@@ -42,6 +42,22 @@ def _long_form_start(short: str, words: list[str]) -> int | None:
     return text[:start_char].count(" ")
 
 
+def _scrambled_start(short: str, words: list[str]) -> int | None:
+    """Coined acronyms that reorder their long form: "Learning without Forgetting via
+    Replayed Vocabulary (VR-LwF)" -- the acronym's capitals are exactly the initials of the
+    long form's capitalised words, in another order."""
+    letters = sorted(c for c in short if c.isupper())
+    if len(letters) < 3:
+        return None
+    for w in range(len(words) - 1, -1, -1):
+        initials = sorted(word[0] for word in words[w:] if word[:1].isupper())
+        if initials == letters and words[w][:1].isupper():
+            return w
+        if len(initials) > len(letters):
+            return None
+    return None
+
+
 def _stands_for(doc: Doc, tok: Token) -> Token | None:
     """The last word of "stands for" / "short for" / "is short for" after an acronym and
     a comma or bracket ("X, which stands for ...", "X (short for ...)"), else None."""
@@ -104,12 +120,14 @@ class Acronyms:
             start = _long_form_start(short.text, words)
             if start is None:
                 start = _capitals_start(short.text, words)
-            if start is None:
+            scrambled = start is None and _scrambled_start(short.text, words)
+            if start is None and scrambled is None:
                 continue
-            first = window[cut + 1 + start]
+            first = window[cut + 1 + (start if start is not None else scrambled)]
             while first.i < tok.i and (first.is_stop or first.pos_ in ("DET", "PRON")):
                 first = doc[first.i + 1]
-            if first.i < tok.i and first.text[0].lower() == short.text[0].lower():
+            if first.i < tok.i and (scrambled is not None
+                                    or first.text[0].lower() == short.text[0].lower()):
                 pairs.append((doc[short.i:short.i + 1], doc[first.i:tok.i]))
         return pairs
 

@@ -168,7 +168,28 @@ def doc_mentions(paper_id: str, title: Doc, abstract: Doc) -> list[Mention]:
                 evidence=",".join(dict.fromkeys(ev.rules)) or "shape",
                 votes=tuple(sorted(ev.votes.items())), introduced=intro,
                 long_form=ev.long_form, name=name if name != text[start:end] else ""))
-    return _titled(out, title.text)
+    return _titled(_spelled_out(out), title.text)
+
+
+def _spelled_out(mentions: list[Mention]) -> list[Mention]:
+    """An acronym the paper never defines in brackets but spells out elsewhere, in the title
+    or the abstract ("MMC" beside "Masked Momentum Contrastive Learning": the initials of its
+    first words, the last word a head) has that long form."""
+    defined = {m.key_name for m in mentions if m.long_form}
+    names = [m.key_name for m in mentions if len(m.key_name.split()) > 1]
+    out = []
+    for m in mentions:
+        acronym = m.key_name
+        if (not m.long_form and acronym not in defined and acronym.isupper()
+                and 2 <= len(acronym) <= 6 and acronym.isalpha()):
+            long = next((n for n in names
+                         if len(n.split()) in (len(acronym), len(acronym) + 1)
+                         and "".join(w[0] for w in n.split()[:len(acronym)]).upper() == acronym
+                         and all(w[:1].isalpha() for w in n.split())), "")
+            if long:
+                m = replace(m, long_form=long)
+        out.append(m)
+    return out
 
 
 def _titled(mentions: list[Mention], title: str) -> list[Mention]:
@@ -232,8 +253,8 @@ def _standalone_part(span: Span, seen: Counter, in_title: bool) -> Span:
     "pass@N accuracy" once beside "pass@N" (a name and a bare head word). Only descriptive
     words shrink away: "instruction fine-tuning" and "Tiny ImageNet" are other things."""
     for k in range(1, len(span)):
-        if not all(t.pos_ in ("ADJ", "ADV", "VERB") and (t.text.islower() or in_title)
-                   and not is_namelike(t) for t in span[:k]):
+        if not all(t.pos_ in ("ADJ", "ADV", "VERB", *("PROPN",) * in_title)
+                   and (t.text.islower() or in_title) and not is_namelike(t) for t in span[:k]):
             break
         if seen[span[k:].text.lower()]:
             return span[k:]
