@@ -19,6 +19,7 @@ from spacy.tokens import Doc, Span, Token
 from kg.extract.lexicon import (
     HARDWARE,
     HEADS,
+    LANGUAGES,
     ORGANISATIONS,
     RESEARCH_FIELDS,
     SPECIFICITY,
@@ -141,7 +142,7 @@ class Candidates:
                     and not tok.is_sent_start and tok.is_alpha and not tok.is_stop):
                 i += 1
                 continue
-            if tok.text in ORGANISATIONS or tok.text in HARDWARE:
+            if tok.text in ORGANISATIONS or tok.text in HARDWARE or tok.text in LANGUAGES:
                 i += 1
                 continue
             lo, hi = i, i + 1
@@ -159,8 +160,10 @@ class Candidates:
                         not is_title and is_capitalised(doc[hi]) and not doc[hi].is_stop):
                     hi += 1
                 elif (not is_title and doc[hi].lower_ in INNER and hi + 1 < len(doc)
-                      and doc[hi + 1].text[:1].isupper() and not is_namelike(doc[lo])):
-                    hi += 2  # a title-case phrase: "Learning without Forgetting"
+                      and doc[hi + 1].text[:1].isupper() and not is_namelike(doc[lo])
+                      and not is_namelike(doc[hi + 1])):
+                    hi += 2  # a title-case phrase: "Learning without Forgetting" (but not
+                    # "Gaussian Splatting in PSNR": a name after the small word is its own)
                 else:
                     break
             while hi - lo > 1 and doc[hi - 1].lower_ in TYPE_NOUNS and any(
@@ -258,7 +261,7 @@ class Candidates:
                     or len(span) == 1 and span[0].lower_ in TYPE_NOUNS
                     or any(t.like_url or t.like_email or "://" in t.text for t in span)
                     or span.text.lower() in RESEARCH_FIELDS or span.text in fields
-                    or span.text in HARDWARE
+                    or span.text in HARDWARE or span.text in LANGUAGES
                     or JUNK.search(span.text)
                     or span.text.count("(") != span.text.count(")")
                     or any(i in blocked for i in range(span.start, span.end))):

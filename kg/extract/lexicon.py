@@ -5,7 +5,8 @@
   corpus contains. ``kg_lexicon`` marks them in ``doc.spans["kg_lexicon"]``.
 - `lexicon/heads.txt`: term head words and their type ("detection" -> Task);
   `specificity.txt`: how term-like a modifier is, learnt from SciERC (see `specificity.py`);
-  `organizations.txt`, `fields.txt`, `hardware.txt`: names that are not entities.
+  `organizations.txt`, `fields.txt`, `hardware.txt`, `languages.txt`: names that are not
+  entities.
 - ``TYPE_NOUNS`` and ``NAMING``: the words around a name that say what it is.
 """
 
@@ -40,6 +41,7 @@ SPECIFICITY = {row[0]: float(row[1]) for row in rows("specificity.txt")}
 ORGANISATIONS = {row[0].strip() for row in rows("organizations.txt")}
 HARDWARE = {form for row in rows("hardware.txt") for form in (row[0], row[0] + "s")}
 RESEARCH_FIELDS = {row[0].strip().lower() for row in rows("fields.txt")}
+LANGUAGES = {row[0].strip() for row in rows("languages.txt")}  # "English", "Python"
 
 TYPE_NOUNS = {  # head nouns that say what the name before or after them is
     "dataset": "Dataset", "datasets": "Dataset", "corpus": "Dataset", "corpora": "Dataset",
