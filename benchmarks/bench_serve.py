@@ -4,6 +4,7 @@ Run by hand (not by pytest):
 
     python benchmarks/bench_serve.py                       # 2,000 papers, 8 clients, 10 s
     python benchmarks/bench_serve.py --clients 16 --seconds 20 --graph output/graph.ttl
+    python benchmarks/bench_serve.py --serve '--workers 4 --max-workers 4'
 
 It writes the synthetic graph of `bench_sparql.py` (2,000 papers, 6,000 entities unless
 --graph is given), starts `kg serve` on a free loopback port, and runs --clients client
@@ -56,6 +57,8 @@ def main() -> None:
     ap.add_argument("--graph", type=Path, help="Serve this graph instead of a synthetic one.")
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--serve", default="", metavar="OPTIONS",
+                    help="More options for kg serve, e.g. '--max-workers 2'.")
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp:
@@ -64,7 +67,8 @@ def main() -> None:
             graph = Path(tmp) / "graph.ttl"
             generate(graph, args.papers, args.entities)
         server = subprocess.Popen([sys.executable, "-m", "kg.cli", "serve", str(graph),
-                                   "--port", "0", "--quiet"], stderr=subprocess.PIPE, text=True)
+                                   "--port", "0", "--quiet", *args.serve.split()],
+                                  stderr=subprocess.PIPE, text=True)
         try:
             line = server.stderr.readline()
             port = urllib.parse.urlsplit(line.split()[2].rstrip(":")).port

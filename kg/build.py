@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 import networkx as nx
 
+from kg.curation import Curation
 from kg.export import DEFAULT_BASE, write_atomically
 from kg.extract import build_pipeline, extract
 from kg.extract.lexicon import load_lexicon
@@ -38,7 +39,8 @@ def check_lexicons(paths: list[Path]) -> None:
 
 
 def build_graph_from_papers(papers: list[Paper], lexicons: list[Path] = (),
-                            quiet: bool = True) -> nx.MultiDiGraph:
+                            quiet: bool = True, curation: Curation | None = None
+                            ) -> nx.MultiDiGraph:
     nlp = build_pipeline(lexicons=lexicons)
     # progress goes to stderr (stdout stays clean), or nowhere with `quiet`
     sink = io.StringIO() if quiet else sys.stderr
@@ -47,16 +49,18 @@ def build_graph_from_papers(papers: list[Paper], lexicons: list[Path] = (),
         found = list(extract(papers, nlp, progress=bar.update))
     mentions = [m for x in found for m in x.mentions]
     relations = [r for x in found for r in x.relations]
-    return build_graph(papers, resolve(mentions), relations)
+    results = [r for x in found for r in x.results]
+    return build_graph(papers, resolve(mentions, curation), relations, results)
 
 
 def build_outputs(papers: list[Paper], outdir: Path, base_iri: str | None = None,
-                  lexicons: list[Path] = (), quiet: bool = True) -> list[Path]:
+                  lexicons: list[Path] = (), quiet: bool = True,
+                  curation: Curation | None = None) -> list[Path]:
     """Build the graph and write graph.ttl, graph.json and graph.html atomically."""
     from kg.export.html import to_html
     from kg.export.rdf import to_turtle
 
-    g = build_graph_from_papers(papers, lexicons, quiet)
+    g = build_graph_from_papers(papers, lexicons, quiet, curation)
     return write_atomically([
         (outdir / "graph.ttl", lambda: to_turtle(g, base_iri or DEFAULT_BASE)),
         (outdir / "graph.json", lambda: json.dumps(to_json(g), ensure_ascii=False, indent=1,

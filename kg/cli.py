@@ -16,6 +16,7 @@ Examples:
   kg build seeds/ -o output/
   kg build papers.jsonl more.csv -o out/ --skip-bad
   kg build list.txt --format page -o out/ --base-iri https://example.org/kg/
+  kg build papers.jsonl -o out/ --curation curation.toml
 """
 
 
@@ -51,23 +52,34 @@ def _warn(quiet: bool):
               "[default: https://w3id.org/paperkg/id/].")
 @click.option("--lexicon", "lexicons", multiple=True, type=click.Path(exists=True, dir_okay=False,
               path_type=Path), help="Extra lexicon TSV (term<TAB>type); repeatable.")
+@click.option("--curation", "curation_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Your corrections: aliases, merges, separations, drops, types, variants "
+                   "(TOML; default: a curation.toml in an input folder).")
 @click.option("--skip-bad", is_flag=True, help="Warn about bad records and keep the good ones.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no warnings.")
 def build(inputs: tuple[Path, ...], outdir: Path, fmt: str | None, base_iri: str | None,
-          lexicons: tuple[Path, ...], skip_bad: bool, quiet: bool) -> None:
+          lexicons: tuple[Path, ...], curation_path: Path | None, skip_bad: bool,
+          quiet: bool) -> None:
     """Read paper lists (files or directories of .txt pages, .jsonl, .csv) and write
     OUTPUT/graph.ttl, OUTPUT/graph.json and OUTPUT/graph.html."""
+    from kg import curation as cur
     from kg.build import build_outputs, check_lexicons
     from kg.export import OutputError, check_writable
 
+    warn = _warn(quiet)
+    curation_path = curation_path or next(
+        (p / "curation.toml" for p in inputs if (p / "curation.toml").is_file()), None)
     try:
-        papers = read_papers(list(inputs), fmt=fmt, skip_bad=skip_bad, warn=_warn(quiet))
+        curation = cur.load(curation_path) if curation_path else None
+        papers = read_papers(list(inputs), fmt=fmt, skip_bad=skip_bad, warn=warn)
         check_lexicons(list(lexicons))
         check_writable(outdir)  # before the extraction, not after it
         written = build_outputs(papers, outdir, base_iri=base_iri, lexicons=list(lexicons),
-                                quiet=quiet)
+                                quiet=quiet, curation=curation)
     except (InputError, OutputError) as e:
         raise click.ClickException(str(e)) from None
+    for rule in curation.unused() if curation else ():
+        warn(f"{rule.where}: [{rule.section}] {rule.names[0]!r} matches no name of the corpus")
     if not quiet:
         click.echo(f"{_count(len(papers), 'paper')} -> " + ", ".join(str(p) for p in written),
                    err=True)
@@ -114,6 +126,11 @@ def stats(graph: Path, top: int) -> None:
     click.echo(f"relations {sum(counts.values())}")
     for k in kinds:
         click.echo(f"  {k.label:<15}{counts.get(k.prop, 0):>6}")
+    results = select(store, """SELECT ?kind (COUNT(?r) AS ?n) WHERE {
+        ?r a kg:Result ; kg:resultKind ?kind } GROUP BY ?kind ORDER BY ?kind""")
+    click.echo(f"results   {sum(r['n'] for r in results)}")
+    for r in results:
+        click.echo(f"  {r['kind']:<15}{r['n']:>6}")
 
 
 @cli.command("eval", epilog="""
@@ -122,33 +139,41 @@ Examples:
   kg eval gold.jsonl --papers papers.jsonl
   kg eval ../shared/eval/dev_gold.jsonl --papers ../shared/eval/dev_papers.jsonl --top 25
   kg eval ../shared/eval/dev_gold.jsonl --papers ../shared/eval/dev_papers.jsonl \\
-          --relations ../shared/eval/dev_relations.jsonl
+          --relations ../shared/eval/dev_relations.jsonl \\
+          --results ../shared/eval/dev_results.jsonl
 """)
 @click.argument("gold", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--papers", "papers_path", required=True, type=click.Path(dir_okay=False,
               path_type=Path), help="The annotated papers (any input format, with ids).")
 @click.option("--relations", "relations_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Gold relations (id, relations: head, type, tail) to score as well.")
+@click.option("--results", "results_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Gold results (id, results: system, dataset, metric, value, kind) to "
+                   "score as well.")
 @click.option("--lexicon", "lexicons", multiple=True, type=click.Path(exists=True, dir_okay=False,
               path_type=Path), help="Extra lexicon TSV, as for build; repeatable.")
 @click.option("--top", default=15, show_default=True, help="How many misses to list.")
 def evaluate_cmd(gold: Path, papers_path: Path, relations_path: Path | None,
-                 lexicons: tuple[Path, ...], top: int) -> None:
+                 results_path: Path | None, lexicons: tuple[Path, ...], top: int) -> None:
     """Extract from annotated PAPERS and compare with GOLD (one JSON object per paper:
     id, entities with name, aliases, type, introduced, optional): precision, recall and F1,
-    per-type recall, and the top misses; with --relations, the same for the relations."""
+    per-type recall, and the top misses; with --relations and --results, the same for the
+    relations and the numeric results."""
     from kg.build import build_graph_from_papers, check_lexicons
     from kg.evaluate import (
         evaluate,
         evaluate_relations,
+        evaluate_results,
         format_relation_report,
         format_report,
+        format_result_report,
         load_gold,
     )
 
     try:
         gold_rows = load_gold(gold)
         gold_relations = load_gold(relations_path, "relations") if relations_path else None
+        gold_results = load_gold(results_path, "results") if results_path else None
         papers = read_papers([papers_path])
         check_lexicons(list(lexicons))
     except InputError as e:
@@ -159,6 +184,9 @@ def evaluate_cmd(gold: Path, papers_path: Path, relations_path: Path | None,
         click.echo("relations:")
         click.echo(format_relation_report(evaluate_relations(g, gold_rows, gold_relations),
                                           top))
+    if gold_results is not None:
+        click.echo("results:")
+        click.echo(format_result_report(evaluate_results(g, gold_rows, gold_results), top))
 
 
 # kg.query's result formats (not imported here, to keep `kg --help` quick; a test checks them)
@@ -446,8 +474,10 @@ def _graph_json_problem(data) -> str:
     for i, n in enumerate(nodes):
         if not isinstance(n, dict) or not isinstance(n.get("id"), str):
             return f"node {i} has no id"
-        if n.get("kind") not in ("paper", "entity") or not isinstance(n.get("label"), str):
-            return f"node {n['id']!r} has no kind (paper or entity) or no label"
+        if not isinstance(n.get("kind"), str):
+            return f"node {n['id']!r} has no kind"
+        if n["kind"] in ("paper", "entity") and not isinstance(n.get("label"), str):
+            return f"{n['kind']} {n['id']!r} has no label"
         if n["kind"] == "entity" and not (isinstance(n.get("type"), str)
                                           and isinstance(n.get("aliases"), list)):
             return f"entity {n['id']!r} has no type or no aliases"

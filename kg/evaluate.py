@@ -10,6 +10,11 @@ Relations (the RELATIONS guideline's format: per paper, head, type, tail as gold
 names) count when both ends stand for the gold ends and the kind and direction agree
 ("typed"), or when the two ends are linked at all ("pair"); a relation with an optional end
 is neutral.
+
+Results (the RESULTS guideline's format) count when the number is found in the right paper
+("value": same number, both or neither a percentage), and its system ("attributed"), and its
+dataset and metric where the gold names them ("full"); "kind" is the share of found values
+whose kind (score, gain) agrees.
 """
 
 from __future__ import annotations
@@ -23,9 +28,9 @@ from pathlib import Path
 
 import networkx as nx
 
-from kg.graph import entities_of, relation_edges
-from kg.ingest import InputError
-from kg.resolve import name_key
+from kg.graph import entities_of, relation_edges, result_nodes
+from kg.ingest import InputError, read_text
+from kg.names import name_key
 
 COARSE = {"Dataset": "Data", "Benchmark": "Data", "Model": "Approach", "Method": "Approach",
           "Task": "Task", "Metric": "Metric"}
@@ -79,12 +84,7 @@ class Report:
 def load_gold(path: Path, field_name: str = "entities") -> dict[str, list[dict]]:
     """paper id -> its gold `field_name` list (entities, relations), with a one-line error for
     a missing file or a bad line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise InputError(path, None, f"cannot read: {e.strerror or e}") from None
-    except UnicodeDecodeError:
-        raise InputError(path, None, "not UTF-8 text") from None
+    text = read_text(path)
     gold = {}
     for no, line in enumerate(text.split("\n"), 1):
         if not line.strip():
@@ -267,4 +267,69 @@ def format_relation_report(report: Report, top: int = 15) -> str:
                                            for n, k in report.misses.most_common(top)))
     lines.append("top spurious: " + "; ".join(f"{n} ({k})"
                                              for n, k in report.spurious.most_common(top)))
+    return "\n".join(lines)
+
+
+def value_key(value: str) -> tuple[float, bool] | None:
+    """(number, is a percentage) of a value as written, sign and TeX escapes ignored."""
+    text = value.replace("\\", "").replace(",", "")
+    m = re.search(r"\d+(?:\.\d+)?", text)
+    return (round(float(m[0]), 6), "%" in text) if m else None
+
+
+def evaluate_results(g: nx.MultiDiGraph, gold: dict[str, list[dict]],
+                     results: dict[str, list[dict]]) -> Report:
+    """Compare the numbers each paper reports (by paper id) with the gold's; a paper of the
+    gold entities without a results line states none."""
+    report = Report()
+    papers = {d["paper_id"]: n for n, d in g.nodes(data=True) if d["kind"] == "paper"}
+    found: dict[str, list[tuple]] = defaultdict(list)
+    for _, d, roles in result_nodes(g):
+        names = {role: [g.nodes[e]["label"], *g.nodes[e]["aliases"]] for role, e in roles.items()}
+        found[d["paper"]].append((value_key(d["value"]), d["result_kind"], names, d["value"]))
+    for pid in sorted(gold):
+        ents = gold[pid]
+        index = {e["name"]: i for i, e in enumerate(ents)}
+        wanted = [g_ for g_ in results.get(pid, []) if value_key(g_["value"])]
+        mine = [f for f in found.get(papers.get(pid, ""), []) if f[0]]
+        report.counts["gold"] += len(wanted)
+        report.counts["system"] += len(mine)
+        used: set[int] = set()
+        for key, kind, names, value in mine:
+            cands = [i for i, w in enumerate(wanted) if i not in used
+                     and value_key(w["value"]) == key]
+            if not cands:
+                report.spurious[f"{value} ({pid})"] += 1
+                continue
+
+            fit = {i: {role: _fits(wanted[i][role], names.get(role), ents, index)
+                       for role in ("system", "dataset", "metric")} for i in cands}
+            best = max(cands, key=lambda i: (fit[i]["system"], fit[i]["dataset"]))
+            used.add(best)
+            report.counts["value"] += 1
+            report.counts["kind"] += kind == wanted[best]["kind"]
+            if fit[best]["system"]:
+                report.counts["attributed"] += 1
+                report.counts["full"] += fit[best]["dataset"] and fit[best]["metric"]
+        for i, w in enumerate(wanted):
+            if i not in used:
+                report.misses[f"{w['value']} ({pid})"] += 1
+    return report
+
+
+def _fits(want: str | None, names: list[str] | None, ents: list[dict],
+          index: dict[str, int]) -> bool:
+    """Whether a result's entity (its names) stands for the gold one (or the gold has none)."""
+    return want is None or names is not None and stands_for(names, ents) == index.get(want)
+
+
+def format_result_report(report: Report, top: int = 15) -> str:
+    c = report.counts
+    lines = [f"gold results {c['gold']}  system results {c['system']}"]
+    for name in ("value", "attributed", "full"):
+        p, r, f = report.prf(name)
+        lines.append(f"{name:13s} P {p:.3f}  R {r:.3f}  F1 {f:.3f}")
+    lines.append(f"kind agreement {c['kind'] / c['value'] if c['value'] else 0:.3f}")
+    lines.append("top misses: " + ", ".join(n for n, _ in report.misses.most_common(top)))
+    lines.append("top spurious: " + ", ".join(n for n, _ in report.spurious.most_common(top)))
     return "\n".join(lines)

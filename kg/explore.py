@@ -322,7 +322,7 @@ class Explorer:
         listed = [{"p": ix.papers[j], "r": "introduces" if (j, i) in ix.introduced
                    else "mentions", "ev": []} for j in chosen[:PAPERS]]
         with_evidence = " ".join(self.iri(p["p"]) for p in listed[:EVIDENCE]) or "<urn:x-none>"
-        evidence, statements = self._all(
+        evidence, statements, direct = self._all(
             f"""SELECT ?p ?field ?sentence ?text ?start WHERE {{
                 VALUES ?p {{ {with_evidence} }}
                 ?m kg:inPaper ?p ; kg:mentionOf {e} ; kg:field ?field ; kg:sentence ?sentence ;
@@ -331,7 +331,9 @@ class Explorer:
                 {{ ?st rdf:subject {e} }} UNION {{ ?st rdf:object {e} }}
                 ?st rdf:subject ?h ; rdf:predicate ?prop ; rdf:object ?t ; kg:statedIn ?p .
                 OPTIONAL {{ ?st kg:evidence ?sentence }} OPTIONAL {{ ?st kg:rule ?rule }}
-            }} LIMIT {STATEMENTS}""")
+            }} LIMIT {STATEMENTS}""",
+            f"""SELECT ?h ?prop ?t WHERE {{ VALUES ?prop {{ {_entity_props()} }}
+                {{ {e} ?prop ?t }} UNION {{ ?h ?prop {e} }} }} LIMIT {STATEMENTS}""")
         refs: dict[str, dict] = {node: ix.ref(i)}
         for j in chosen[:PAPERS]:
             refs[ix.papers[j]] = ix.paper_ref(j)
@@ -362,6 +364,14 @@ class Explorer:
                 refs[pid] = ix.paper_ref(ix.paper_index[pid])
             grouped[kind, "out" if h == node else "in", other].append(
                 {"p": pid, "s": r["sentence"], "r": r["rule"] or ""})
+        for r in direct:  # a relation no paper states (variant_of, found from the names)
+            kind = kinds.get(r["prop"])
+            h, t = (self.node(r[x]) if r[x] else node for x in ("h", "t"))
+            other = t if h == node else h
+            k = ix.entity_index.get(other)
+            if kind is not None and k is not None:
+                refs[other] = ix.ref(k)
+                grouped.setdefault((kind, "out" if h == node else "in", other), [])
         relations = [{"k": k, "d": d, "e": o, "st": st} for (k, d, o), st in grouped.items()]
 
         counts = ix.neighbours(i)
@@ -468,6 +478,11 @@ class Explorer:
                                    | {node})}
 
 
+def _entity_props() -> str:
+    """The properties of the entity-to-entity kinds of the relation-kind table, as SPARQL."""
+    return " ".join(f"<{KG[k.prop]}>" for k in RELATION_KINDS if k.scope == "entity")
+
+
 def _bind(name: str, value: str) -> str:
     """``--bind NAME=VALUE`` as one shell word."""
     return "--bind '" + f"{name}={value}".replace("'", "'\\''") + "'"
@@ -504,13 +519,19 @@ def _overview(store: ox.Store, ix: Index, max_nodes: int, title: str) -> dict:
         pairs.update(combinations(sorted(k for k in set(found) if k < drawable), 2))
     kinds = kinds_table()
     k_index = {str(KG[k.prop]): n for n, k in enumerate(RELATION_KINDS) if k.scope == "entity"}
-    relations = []
+    stated: dict[tuple, int] = {}  # (head, kind, tail) -> papers that state it (0: none)
+    for r in select(store, f"""SELECT ?h ?prop ?t WHERE {{
+            VALUES ?prop {{ {_entity_props()} }} ?h ?prop ?t }}"""):
+        stated[r["h"], r["prop"], r["t"]] = 0
     for r in select(store, """SELECT ?h ?prop ?t (COUNT(DISTINCT ?p) AS ?n) WHERE {
             ?st rdf:subject ?h ; rdf:predicate ?prop ; rdf:object ?t ; kg:statedIn ?p .
         } GROUP BY ?h ?prop ?t"""):
-        h, t = ix.entity_index.get(ix.node(r["h"])), ix.entity_index.get(ix.node(r["t"]))
-        if r["prop"] in k_index and h is not None and t is not None and max(h, t) < drawable:
-            relations.append([h, k_index[r["prop"]], t, [], r["n"]])
+        stated[r["h"], r["prop"], r["t"]] = r["n"]
+    relations = []
+    for (h_iri, prop, t_iri), n in stated.items():
+        h, t = ix.entity_index.get(ix.node(h_iri)), ix.entity_index.get(ix.node(t_iri))
+        if prop in k_index and h is not None and t is not None and max(h, t) < drawable:
+            relations.append([h, k_index[prop], t, [], n])
     relations.sort()
     spread = [m for m in ix.months if m is not None]
     n_entities = len(ix.entities)

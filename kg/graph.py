@@ -7,9 +7,11 @@ exporter names a node the same way. Edges, each with ``relation`` = its kind:
 
 - paper -> entity, ``mentions`` or ``introduces``, with ``evidence``: every occurrence;
 - entity -> entity, ``evaluated_on``, ``uses``, ... with ``statements``: the papers that
-  state it and their sentences;
+  state it and their sentences; ``variant_of`` (found by resolution) has none;
 - entity -- entity ``co_occurs``, weighted by the number of papers that mention both,
-  stored once with the smaller id first.
+  stored once with the smaller id first;
+- result -> entity, ``system``, ``dataset``, ``metric``, ``compared_to``: a reported number
+  (a node of kind "result", ``result/<paper>/<field>-<start>``) and what it is tied to.
 """
 
 from __future__ import annotations
@@ -29,11 +31,13 @@ from kg.model import (
     Entity,
     Paper,
     Relation,
+    Result,
     relation_kind,
 )
 
 MENTIONS, INTRODUCES = relation_kind("mentions").name, relation_kind("introduces").name
 CO_OCCURS = relation_kind("co_occurs").name
+VARIANT_OF = relation_kind("variant_of").name
 
 
 _ARXIV_ID = re.compile(r"\d{4}\.\d{4,5}(v\d+)?")
@@ -64,7 +68,8 @@ def entity_nodes(entities: list[Entity]) -> dict[str, str]:
 
 
 def build_graph(papers: list[Paper], entities: list[Entity],
-                relations: Iterable[Relation] = ()) -> nx.MultiDiGraph:
+                relations: Iterable[Relation] = (),
+                results: Iterable[Result] = ()) -> nx.MultiDiGraph:
     """The knowledge graph, with nodes and edges added in a stable order."""
     g = nx.MultiDiGraph()
     for p in sorted(papers, key=paper_node):
@@ -89,9 +94,37 @@ def build_graph(papers: list[Paper], entities: list[Entity],
     for (h, kind, t), statements in sorted(_stated(g, entities, ids, node_of,
                                                    relations).items()):
         g.add_edge(h, t, key=kind, relation=kind, statements=statements)
+    for e in sorted(entities, key=lambda e: ids[e.key]):
+        if e.variant_of in ids:
+            g.add_edge(ids[e.key], ids[e.variant_of], key=VARIANT_OF, relation=VARIANT_OF,
+                       statements=[])
     for (a, b), weight in sorted(cooccurrence(g).items()):
         g.add_edge(a, b, key=CO_OCCURS, relation=CO_OCCURS, weight=weight)
+    _add_results(g, entities, ids, node_of, results)
     return g
+
+
+def _add_results(g: nx.MultiDiGraph, entities: list[Entity], ids: dict[str, str],
+                 node_of: dict[str, str], results: Iterable[Result]) -> None:
+    """A node per reported number, with an edge to each entity it is tied to whose
+    resolved type its role allows."""
+    node_at = {(m.paper_id, m.field, m.start): ids[e.key] for e in entities for m in e.mentions}
+    for r in sorted(results, key=lambda r: (node_of[r.paper_id], r.field, r.start)):
+        node = f"result/{node_of[r.paper_id].split('/', 1)[1]}/{r.field}-{r.start}"
+        g.add_node(node, kind="result", value=r.value, number=r.number, unit=r.unit,
+                   result_kind=r.kind, paper=node_of[r.paper_id], sentence=r.sentence,
+                   field=r.field, start=r.start, end=r.end, rule=r.rule)
+        for role, ref in r.roles.items():
+            entity = node_at.get((r.paper_id, *ref))
+            if entity is not None and g.nodes[entity]["type"] in relation_kind(role).tails:
+                g.add_edge(node, entity, key=role, relation=role)
+
+
+def result_nodes(g: nx.MultiDiGraph) -> Iterator[tuple[str, dict, dict[str, str]]]:
+    """(node, its attributes, role -> entity) of every reported number."""
+    for node, d in g.nodes(data=True):
+        if d.get("kind") == "result":
+            yield node, d, {k: v for _, v, k in g.out_edges(node, keys=True)}
 
 
 def _stated(g: nx.MultiDiGraph, entities: list[Entity], ids: dict[str, str],

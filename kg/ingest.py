@@ -64,7 +64,7 @@ def detect_format(path: Path) -> str:
     fmt = _EXTENSIONS.get(path.suffix.lower())
     if fmt:
         return fmt
-    head = _read_text(path)[:4096].lstrip()
+    head = read_text(path)[:4096].lstrip()
     if head.startswith("{"):
         return "jsonl"
     first = head.splitlines()[0] if head else ""
@@ -73,7 +73,8 @@ def detect_format(path: Path) -> str:
     return "page"
 
 
-def _read_text(path: Path) -> str:
+def read_text(path: Path) -> str:
+    """A UTF-8 text file (a BOM allowed), or an `InputError` that says why not, and where."""
     try:
         data = path.read_bytes()
     except OSError as e:
@@ -284,7 +285,7 @@ def read_papers(paths: list[Path], fmt: str | None = None, skip_bad: bool = Fals
             continue
         for file in files:
             try:
-                text = _read_text(file)
+                text = read_text(file)
                 if not text.strip():
                     raise InputError(file, None, "empty file: no papers in it")
                 items.extend(list(_READERS[fmt or detect_format(file)](file, text)))

@@ -59,7 +59,13 @@ class Mention:
     votes: tuple[tuple[str, float], ...]  # every type its evidence supports, with weights
     introduced: bool = False
     long_form: str = ""  # for an acronym defined in this paper: its long form
-    refers_to: str = ""  # a bare head ("manipulation") standing for a longer name of the paper
+    name: str = ""  # the name it stands for when not its text: "CIFAR100" for the "100" of
+    # "CIFAR10&100", "B-Coder" for "$\\mathcal{B}$-Coder"
+
+    @property
+    def key_name(self) -> str:
+        """The name resolution works with."""
+        return self.name or self.text
 
     @property
     def ref(self) -> MentionRef:
@@ -83,12 +89,39 @@ class Relation:
 
 
 @dataclass(frozen=True)
+class Result:
+    """A number one paper reports as an outcome, and what it is tied to (mentions of the
+    paper; `system` None = nobody the text names)."""
+
+    paper_id: str
+    value: str  # as written: "84.2%", "+3.06", "4 pts"
+    number: float  # normalised, sign kept for a gain: 84.2, 3.06, -2.6
+    unit: str  # "%", "points", "x", "dB", "BLEU" or ""
+    kind: str  # "score" (a level reached), "gain" (a difference) or "other"
+    field: str
+    start: int  # character offsets of the value in its field
+    end: int
+    sentence: str
+    rule: str
+    system: MentionRef | None = None
+    dataset: MentionRef | None = None
+    metric: MentionRef | None = None
+    compared_to: MentionRef | None = None
+
+    @property
+    def roles(self) -> dict[str, MentionRef]:
+        """Role (a result-scope kind of RELATION_KINDS) -> the mention it points at."""
+        return {name: ref for name in RESULT_ROLES if (ref := getattr(self, name))}
+
+
+@dataclass(frozen=True)
 class Extraction:
     """Everything the extractor found in one paper, as plain records."""
 
     paper_id: str
     mentions: tuple[Mention, ...] = ()
     relations: tuple[Relation, ...] = ()
+    results: tuple[Result, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -98,7 +131,8 @@ class Extraction:
         """The inverse of `as_dict` (JSON turns tuples into lists; this turns them back)."""
         return cls(paper_id=d["paper_id"],
                    mentions=tuple(_record(Mention, m) for m in d["mentions"]),
-                   relations=tuple(_record(Relation, r) for r in d["relations"]))
+                   relations=tuple(_record(Relation, r) for r in d["relations"]),
+                   results=tuple(_record(Result, r) for r in d.get("results", ())))
 
 
 def _record(cls: type, d: dict[str, Any]):
@@ -116,6 +150,7 @@ class Entity:
     label: str
     aliases: list[str]
     mentions: list[Mention] = field(repr=False)
+    variant_of: str = ""  # the key of its family's entity: Llama-3-8B -> Llama-3
 
     @property
     def papers(self) -> list[str]:
@@ -137,8 +172,10 @@ class RelationKind:
     """One kind of edge of the graph.
 
     scope: "paper" (paper -> entity, with the mentions as evidence), "entity" (entity ->
-    entity, stated by papers, with their sentences), or "derived" (computed by the graph
-    stage, drawn by the HTML page, not exported to RDF).
+    entity: stated by papers, with their sentences, or found by resolution with none),
+    "result" (a reported number -> the entity it belongs to, is on, is measured by or is
+    compared to), or "derived" (computed by the graph stage, drawn by the HTML page, not
+    exported to RDF).
     """
 
     name: str
@@ -204,6 +241,29 @@ RELATION_KINDS: tuple[RelationKind, ...] = (
         "The model, method, task, dataset or benchmark is measured with the metric.",
         (*_SYSTEMS, "Task", *_DATA), ("Metric",), style=_arrow("#c9a227", 1.4, [4, 2])),
     RelationKind(
+        "variant_of", "entity", "variantOf", "variant of", "has variant",
+        "The entity is a size, version, checkpoint or fine-tune of the other, its family "
+        "(Llama-3-8B of Llama-3, BERT-large of BERT, ResNet-50 of ResNet). Found by "
+        "resolution from the names, or declared in a curation file; no paper states it.",
+        ("Dataset", "Benchmark", "Model", "Method"), ("Dataset", "Benchmark", "Model", "Method"),
+        style=_arrow("#9c755f", 1.2, [1, 3])),
+    RelationKind(
+        "system", "result", "system", "result of", "reports",
+        "The model or method whose result the number is (the paper's own when the text says "
+        "\"our method\").", tails=_SYSTEMS, style=_arrow("#e15759", 1.2)),
+    RelationKind(
+        "dataset", "result", "dataset", "result on", "results on it",
+        "The dataset or benchmark the result is on.", tails=_DATA,
+        style=_arrow("#4e79a7", 1.2)),
+    RelationKind(
+        "metric", "result", "metric", "measured by", "results measured by it",
+        "The metric the result is measured by.", tails=("Metric",),
+        style=_arrow("#c9a227", 1.2)),
+    RelationKind(
+        "compared_to", "result", "comparedTo", "relative to", "results relative to it",
+        "The model or method a gain is relative to (\"+4.4 points over X\").", tails=_SYSTEMS,
+        style=_arrow("#9c755f", 1.2, [2, 3])),
+    RelationKind(
         "co_occurs", "derived", "", "co-occurs with", "co-occurs with",
         "Both entities are mentioned by the same papers (weight: how many).",
         style={"color": {"color": "#7f9fbf", "opacity": 0.35}, "dashes": [3, 4],
@@ -212,6 +272,11 @@ RELATION_KINDS: tuple[RelationKind, ...] = (
 RELATIONS: dict[str, RelationKind] = {k.name: k for k in RELATION_KINDS}
 PAPER_KINDS = tuple(k.name for k in RELATION_KINDS if k.scope == "paper")
 ENTITY_KINDS = tuple(k.name for k in RELATION_KINDS if k.scope == "entity")
+RESULT_ROLES = tuple(k.name for k in RELATION_KINDS if k.scope == "result")
+#: The kinds of result a number can be.
+RESULT_KINDS = ("score", "gain", "other")
+if not set(RESULT_ROLES) <= {f.name for f in fields(Result)}:  # a role with nowhere to live
+    raise TypeError(f"result roles {RESULT_ROLES} must be fields of Result")
 
 
 def relation_kind(name: str) -> RelationKind:

@@ -15,16 +15,6 @@ from kg.model import Entity, Mention, Paper
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
-EVAL = ROOT.parent / "shared" / "eval"  # the dev gold, outside the repository
-
-
-def shared_eval(name: str) -> Path:
-    """A file of the shared dev gold: a checkout without it skips the test, CI fails it."""
-    if not (EVAL / name).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{EVAL} is missing in CI")
-        pytest.skip(f"no dev gold at {EVAL}")
-    return EVAL / name
 OUTPUT_FILES = ("graph.ttl", "graph.json", "graph.html")
 
 # Three small papers; every abstract is long enough (40+ words) to read as an abstract line.
@@ -207,3 +197,27 @@ def seed_outputs(tmp_path_factory) -> Path:
 def seed_graph(seed_outputs) -> Path:
     """graph.ttl of the seeds build (for the query, serve and validate tests)."""
     return seed_outputs / "graph.ttl"
+
+
+EVAL = ROOT.parent / "shared" / "eval"  # the dev gold, outside the repository
+
+
+def shared_eval(name: str) -> Path:
+    """A file of the shared dev gold: a checkout without it skips the test, CI fails it."""
+    if not (EVAL / name).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{EVAL} is missing in CI")
+        pytest.skip(f"no dev gold at {EVAL}")
+    return EVAL / name
+
+
+def eval_on_dev(*gold_files: str) -> str:
+    """`kg eval` on the shared dev gold with these extra gold files (--relations FILE, ...):
+    its report. A checkout without the gold skips; CI (CI=true) fails instead."""
+    shared_eval("dev_gold.jsonl")
+    args = [a for option, name in zip(gold_files[::2], gold_files[1::2], strict=True)
+            for a in (option, str(EVAL / name))]
+    result = CliRunner().invoke(cli, ["eval", str(EVAL / "dev_gold.jsonl"), "--papers",
+                                      str(EVAL / "dev_papers.jsonl"), *args])
+    assert result.exit_code == 0, result.output
+    return result.output

@@ -148,10 +148,14 @@ def test_stats(seed_outputs, kg):
     top = lines[at + 1:rel]
     assert len(top) == 3
     assert all(re.fullmatch(r" +\d+  .+ \((" + "|".join(ENTITY_TYPES) + r")\)", t) for t in top)
-    kinds = [line.rsplit(None, 1) for line in lines[rel + 1:]]
+    res = next(i for i, line in enumerate(lines) if line.startswith("results "))
+    kinds = [line.rsplit(None, 1) for line in lines[rel + 1:res]]
     assert [k.strip() for k, _ in kinds] == [k.label for k in RELATION_KINDS
                                              if k.scope == "entity"]
     assert sum(int(n) for _, n in kinds) == int(lines[rel].split()[1]) > 0
+    by_kind = [line.split() for line in lines[res + 1:]]
+    assert {k for k, _ in by_kind} <= {"score", "gain", "other"}
+    assert sum(int(n) for _, n in by_kind) == int(lines[res].split()[1]) > 0
 
 
 @pytest.mark.parametrize("content", [None, "garbage <<<\n"], ids=["missing", "not-turtle"])
@@ -278,7 +282,7 @@ def test_an_error_inside_the_pipeline_is_not_taken_for_bad_input(error, make_inp
     """A bug shows as the exception it is, not as "bad lexicon file" or similar."""
     from kg import build as kg_build
 
-    def broken(mentions):
+    def broken(*args, **kwargs):
         raise error("a bug")
 
     monkeypatch.setattr(kg_build, "resolve", broken)

@@ -335,7 +335,8 @@ def test_kg_view_reports_a_missing_or_bad_graph(tmp_path):
 @pytest.mark.parametrize(("edit", "problem"), [
     (lambda d: d["nodes"][0].pop("id"), "node 0 has no id"),
     (lambda d: next(n for n in d["nodes"] if n["kind"] == "entity").pop("label"),
-     "has no kind (paper or entity) or no label"),
+     "has no label"),
+    (lambda d: d["nodes"][0].pop("kind"), "node 'paper/p1' has no kind"),
     (lambda d: next(n for n in d["nodes"] if n["kind"] == "entity").update(aliases="x"),
      "has no type or no aliases"),
     (lambda d: d["edges"][0].update(target="nowhere"), "edge 0 does not join two of its nodes"),

@@ -5,20 +5,22 @@ dcterms:title, six entity classes with rdfs:label / skos:altLabel, kg:mentions a
 kg:introduces (also stated as kg:mentions). Each occurrence is a kg:Mention node carrying
 its sentence and offsets, so a query can show why an entity is there. Each relation a paper
 states is the direct triple (``?h kg:evaluatedOn ?t``) and an ``rdf:Statement`` tied to the
-paper (``kg:statedIn``) with its sentence (``kg:evidence``). Properties come from the
-relation-kind table of `kg.model`.
+paper (``kg:statedIn``) with its sentence (``kg:evidence``). Each number a paper reports is
+a ``kg:Result`` with its value as written and as a decimal, its kind and unit, and the
+entities it belongs to. Properties come from the relation-kind table of `kg.model`.
 """
 
 from __future__ import annotations
 
 import hashlib
+from decimal import Decimal
 
 import networkx as nx
 from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace
 from rdflib.namespace import DCTERMS, OWL, PROV, SKOS
 
 from kg.export import DEFAULT_BASE
-from kg.graph import mention_edges, relation_edges
+from kg.graph import mention_edges, relation_edges, result_nodes
 from kg.model import relation_kind
 
 KG = Namespace("https://w3id.org/paperkg/ontology#")
@@ -50,7 +52,7 @@ def to_rdf(g: nx.MultiDiGraph, base: str = DEFAULT_BASE) -> Graph:
                 out.add((s, DCTERMS.date, Literal(d["date"])))
             for author in d["authors"]:
                 out.add((s, DCTERMS.creator, Literal(author)))
-        else:
+        elif d["kind"] == "entity":
             out.add((s, RDF.type, KG[d["type"]]))
             out.add((s, RDFS.label, Literal(d["label"])))
             for alias in d["aliases"]:
@@ -88,7 +90,27 @@ def to_rdf(g: nx.MultiDiGraph, base: str = DEFAULT_BASE) -> Graph:
             out.add((s, KG.statedIn, ns[st["paper"]]))
             out.add((s, KG.evidence, Literal(st["sentence"])))
             out.add((s, KG.rule, Literal(st["rule"])))
+    for node, d, roles in result_nodes(g):
+        r = ns[node]
+        out.add((r, RDF.type, KG.Result))
+        out.add((r, KG.statedIn, ns[d["paper"]]))
+        out.add((r, KG.value, Literal(d["value"])))
+        out.add((r, KG.numericValue, Literal(decimal_text(d["number"]), datatype=XSD.decimal)))
+        if d["unit"]:
+            out.add((r, KG.unit, Literal(d["unit"])))
+        out.add((r, KG.resultKind, Literal(d["result_kind"])))
+        out.add((r, KG.evidence, Literal(d["sentence"])))
+        out.add((r, KG.rule, Literal(d["rule"])))
+        for role, entity in sorted(roles.items()):
+            out.add((r, KG[relation_kind(role).prop], ns[entity]))
     return out
+
+
+def decimal_text(number: float) -> str:
+    """An xsd:decimal in its canonical form (XSD 1.1, as SPARQL engines print it): 10 for
+    10.0, 3.06 for 3.06."""
+    text = format(Decimal(repr(number)), "f")
+    return text[:-2] if text.endswith(".0") else text
 
 
 def to_turtle(g: nx.MultiDiGraph, base: str = DEFAULT_BASE) -> str:

@@ -1,9 +1,11 @@
-"""Extraction stage: papers -> mentions (and relations) with evidence, by a spaCy pipeline.
+"""Extraction stage: papers -> mentions, relations and numeric results, each with its
+evidence, by a spaCy pipeline.
 
 The pipeline is the pretrained English model plus paperkg's own components, one module each
-(tokens, acronyms, lexicon, candidates, votes, introduced, relations), registered as spaCy
-factories and assembled from `pipeline.cfg` so that users can swap or re-configure them;
-`paper.py` applies the rules that need a whole paper and returns plain `kg.model` records.
+(tokens, acronyms, lexicon, candidates, votes, introduced, relations, results; `shapes.py`
+and `parse.py` hold the pure helpers they share), registered as spaCy factories and
+assembled from `pipeline.cfg` so that users can swap or re-configure them; `paper.py`
+applies the rules that need a whole paper and returns plain `kg.model` records.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from kg.extract import (  # noqa: F401
     introduced,
     lexicon,
     relations,
+    results,
     tokens,
     votes,
 )

@@ -17,7 +17,9 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
 from kg.extract.lexicon import (
+    HARDWARE,
     HEADS,
+    LANGUAGES,
     ORGANISATIONS,
     RESEARCH_FIELDS,
     SPECIFICITY,
@@ -97,6 +99,20 @@ def make_candidates(nlp: Language, name: str, max_term_words: int,
     return Candidates(max_term_words, min_specificity)
 
 
+def _listed_task(doc: Doc, tok: Token) -> bool:
+    """A task head word alone in a list of tasks: "translation" in "translation, question
+    answering and cloze tasks" (alone, "translation" is not yet a term)."""
+    if HEADS[term_head(tok)][0] != "Task":
+        return False
+    before = doc[tok.i - 1].lower_ if tok.i > 0 else ""
+    after = doc[tok.i + 1].lower_ if tok.i + 1 < len(doc) else ""
+    if not ({before, after} & {",", "and", "or"} or before in ("including", "as", "like")):
+        return False
+    near = doc[max(0, tok.i - 4):tok.i + 5]
+    return any(t.i != tok.i and t.pos_ in ("NOUN", "VERB") and term_head(t) in HEADS
+               and HEADS[term_head(t)][0] == "Task" for t in near)
+
+
 def _capitals(tok: Token) -> bool:
     return tok.text.isalpha() and tok.text.isupper() and len(tok.text) > 1
 
@@ -126,7 +142,7 @@ class Candidates:
                     and not tok.is_sent_start and tok.is_alpha and not tok.is_stop):
                 i += 1
                 continue
-            if tok.text in ORGANISATIONS:
+            if tok.text in ORGANISATIONS or tok.text in HARDWARE or tok.text in LANGUAGES:
                 i += 1
                 continue
             lo, hi = i, i + 1
@@ -144,8 +160,10 @@ class Candidates:
                         not is_title and is_capitalised(doc[hi]) and not doc[hi].is_stop):
                     hi += 1
                 elif (not is_title and doc[hi].lower_ in INNER and hi + 1 < len(doc)
-                      and doc[hi + 1].text[:1].isupper() and not is_namelike(doc[lo])):
-                    hi += 2  # a title-case phrase: "Learning without Forgetting"
+                      and doc[hi + 1].text[:1].isupper() and not is_namelike(doc[lo])
+                      and not is_namelike(doc[hi + 1])):
+                    hi += 2  # a title-case phrase: "Learning without Forgetting" (but not
+                    # "Gaussian Splatting in PSNR": a name after the small word is its own)
                 else:
                     break
             while hi - lo > 1 and doc[hi - 1].lower_ in TYPE_NOUNS and any(
@@ -182,7 +200,7 @@ class Candidates:
             lo = i
             while (lo > 0 and i - lo + 1 < self.max_words and self._modifier(doc[lo - 1])):
                 lo -= 1
-            alone = HEADS[term_head(tok)][1]
+            alone = HEADS[term_head(tok)][1] or lo == i and _listed_task(doc, tok)
             lone_capital = (lo == i and tok.is_alpha and tok.text[:1].isupper()
                             and not tok.is_sent_start and not is_namelike(tok))
             if (lo < i or alone or "-" in tok.text) and not lone_capital:
@@ -243,6 +261,7 @@ class Candidates:
                     or len(span) == 1 and span[0].lower_ in TYPE_NOUNS
                     or any(t.like_url or t.like_email or "://" in t.text for t in span)
                     or span.text.lower() in RESEARCH_FIELDS or span.text in fields
+                    or span.text in HARDWARE or span.text in LANGUAGES
                     or JUNK.search(span.text)
                     or span.text.count("(") != span.text.count(")")
                     or any(i in blocked for i in range(span.start, span.end))):
@@ -255,7 +274,7 @@ class Candidates:
                 blocked.update(range(long.start, long.end))
                 fields.add(short.text)
                 continue
-            ev_s, ev_l = add(short, trim=False), add(long)
+            ev_s, ev_l = add(short, trim=False), add(long, trim=False)  # "Low-Rank Adaptation"
             if ev_s is not None and ev_l is not None:
                 ev_s.long_form = long.text
                 ev_s.acronym_pair = ev_l.acronym_pair = True

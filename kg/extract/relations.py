@@ -15,11 +15,14 @@ does not relate is never proposed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
+from kg.extract.introduced import INTRO_VERBS, intro_stem
+from kg.extract.parse import clause_subject, clause_verb, lists, name_in
 from kg.model import relation_kind
 
 Doc.set_extension("relations", default=[], force=True)
@@ -42,6 +45,7 @@ class Found:
     rule: str
     sentence: tuple[int, int]  # token offsets of the sentence
     author_types: tuple[str, ...] = ()  # for head None: what "our X" says the contribution is
+    head_name: str = ""  # for head None: a name the head goes by ("SAMI" of "SAMI-trained")
 
 
 # ---------------------------------------------------------------- cue words (lowercase forms)
@@ -78,7 +82,8 @@ USE_CUES = {
     "inspired", "relies", "rely", "backbone", "initialized", "initialised", "distills",
     "fine-tune", "fine-tunes", "fine-tuning", "finetune", "finetunes", "finetuning",
     "fine-tuned", "finetuned", "with", "from", "guided", "enhanced", "equipped", "adapt",
-    "adapts", "adapting", "enables", "enable", "enabling",
+    "adapts", "adapting", "enables", "enable", "enabling", "by", "perform", "performs",
+    "performing", "conduct", "conducts", "conducting",
 }
 #: Verbs whose subject is made of their objects: "X consists of A and B".
 PART_CUES = {"consists", "consist", "comprises", "comprise", "comprising", "contains",
@@ -124,13 +129,12 @@ CONTRIBUTION_NOUNS = {
     "dataset": DATA, "benchmark": DATA, "corpus": DATA, "suite": DATA, "data": DATA,
     "work": frozenset(), "paper": frozenset(), "study": frozenset(),
 }
-#: Links inside one list of names: "A, B and C", "(i.e., A, B)", "such as A".
-LIST_GLUE = {",", "and", "or", "&", "(", ")", "i.e.", "e.g.", "i.e", "e.g", "such", "as",
-             "including", "like", "namely", "both", "as well", "well"}
 #: Verbs whose object, not subject, is evaluated or trained: "we fine-tune X on Y".
 OBJECT_HEADED = {"evaluate", "evaluated", "evaluates", "fine-tune", "fine-tuned", "finetune",
                  "fine-tunes", "finetunes", "train", "trained", "trains", "test", "tested",
                  "compare", "pretrain", "pre-train", "tune"}
+#: Words that join a task to the means of doing it: "Cable Routing through Imitation".
+MANNER = {"via", "through", "with", "using", "by"}
 #: Nouns of quantity: "a mix of A and B", "variants of A".
 QUANTITY = {"mix", "mixture", "set", "subset", "variety", "range", "suite", "collection",
             "combination", "variants", "versions", "family", "series", "number", "pair"}
@@ -162,11 +166,12 @@ class Relations:
 
 def _sentence_relations(doc: Doc, sent: Span, spans: list[Span]) -> list[Found]:
     at = {i: s for s in spans for i in range(s.start, s.end)}
-    groups = _lists(doc, spans)
+    groups = lists(doc, spans)
     words = {t.lower_ for t in sent}
     out: list[Found] = []
 
-    def add(kind, head: Span | None, tail: Span, rule: str, author: tuple[str, ...] = ()):
+    def add(kind, head: Span | None, tail: Span, rule: str, author: tuple[str, ...] = (),
+            head_name: str = ""):
         for member in groups.get(tail.start, [tail]):
             if member.label_ not in kind.tails or member is head:
                 continue
@@ -174,7 +179,7 @@ def _sentence_relations(doc: Doc, sent: Span, spans: list[Span]) -> list[Found]:
                 continue
             out.append(Found(kind.name, None if head is None else (head.start, head.end),
                              (member.start, member.end), rule, (sent.start, sent.end),
-                             author))
+                             author, head_name))
 
     for span in spans:
         cue = _governor(doc, span, groups)
@@ -186,7 +191,7 @@ def _sentence_relations(doc: Doc, sent: Span, spans: list[Span]) -> list[Found]:
         elif span.label_ in SYSTEMS:
             _system_relations(doc, span, cue, context, at, add)
         elif span.label_ == "Metric" and words & OUTCOME_CUES:
-            verb = _clause_verb(span.root)
+            verb = clause_verb(span.root)
             head, author = _head(doc, verb, at, frozenset(MEASURED_BY.heads), span)
             add(MEASURED_BY, head, span, "measured-by", author)
     return out
@@ -208,8 +213,16 @@ def _title_relations(doc: Doc, spans: list[Span], found: list[Found]) -> list[Fo
                 for s in spans if s.start > colon
                 for kind in (ADDRESSES, USES) if kind.allows(named.label_, s.label_)]
     claimed = {f.tail for f in found if f.kind == ADDRESSES.name}
-    return [Found(ADDRESSES.name, None, (s.start, s.end), "title-task", whole)
-            for s in spans if s.label_ == "Task" and (s.start, s.end) not in claimed]
+    out = []
+    for task in (s for s in spans if s.label_ == "Task"):  # "Cable Routing through X"
+        by = next((s for s in spans if s.label_ in SYSTEMS and 0 < s.start - task.end <= 2
+                   and doc[s.start - 1].lower_ in MANNER), None)
+        if by is not None:
+            out.append(Found(ADDRESSES.name, (by.start, by.end), (task.start, task.end),
+                             "title-means", whole))
+        elif (task.start, task.end) not in claimed:
+            out.append(Found(ADDRESSES.name, None, (task.start, task.end), "title-task", whole))
+    return out
 
 
 def _data_relations(doc: Doc, span: Span, cue: Token | None, context: set[str],
@@ -218,11 +231,14 @@ def _data_relations(doc: Doc, span: Span, cue: Token | None, context: set[str],
     if cue is None:
         return
     word = cue.lower_
-    verb = _clause_verb(cue)
+    verb = clause_verb(cue)
     if word in ("on", "with", "using", "from") and context & TRAIN_CUES:
         head, author = _head(doc, verb, at, SYSTEMS, span)
         add(TRAINED_ON, head, span, "train-on", author)
     elif word in ("on", "across", "over", "in", "with", "using") and words & EVAL_CUES:
+        before = at.get(cue.i - 1)  # "ResNet18 on TinyImageNet": the system just before
+        if before is not None and before.label_ in SYSTEMS and word == "on":
+            add(EVALUATED_ON, before, span, "system-on")
         head, author = _head(doc, verb, at, SYSTEMS, span)
         add(EVALUATED_ON, head, span, "evaluate-on", author)
     elif word in ("evaluate", "evaluates", "evaluated", "test", "tested", "follow",
@@ -235,12 +251,12 @@ def _task_relations(doc: Doc, span: Span, cue: Token | None, at: dict, add) -> N
     """"a method for Y", "X tackles Y", "Y benchmarks (i.e., A, B)", "apply X to Y"."""
     if cue is not None and cue.lower_ in TASK_PREPS:
         owner = cue.head
-        holder = _name_in(owner, at, ADDRESSES.heads)
+        holder = name_in(owner, at, ADDRESSES.heads)
         if holder is not None and not _in_contribution(holder) and (
                 holder.root.dep_ != "pobj" or owner.pos_ == "PROPN"):
             add(ADDRESSES, holder, span, "for-task")
             return
-        verb = owner if owner.pos_ in ("VERB", "AUX") else _clause_verb(owner)
+        verb = owner if owner.pos_ in ("VERB", "AUX") else clause_verb(owner)
         evaluated = cue.lower_ in ("on", "in", "across") and {
             t.lower_ for t in span.sent} & EVAL_CUES  # "experiments on reasoning tasks show"
         if cue.lower_ in ("for", "towards", "toward") or evaluated or verb.lower_ in (
@@ -262,10 +278,20 @@ def _system_relations(doc: Doc, span: Span, cue: Token | None, context: set[str]
                       at: dict, add) -> None:
     """A method or model that is compared with, made part of, or used by the clause's
     subject (or the paper's own contribution)."""
+    acting = next((at[c.i] for c in span.root.head.children if c.dep_ == "dobj"
+                   and c.i in at and at[c.i] is not span and at[c.i].label_ == "Model"), None)
+    if span.root.tag_ == "VBG" and span.label_ == "Method" and acting is not None:
+        add(USES, span, acting, "method-on-model")  # "fine-tuning GPT-3.5 Turbo"
+    trained_by = _trained_by(doc, span)
+    if trained_by:  # "a SAMI-trained mistral-7b": SAMI uses mistral-7b
+        add(USES, None, span, "trained-by", head_name=trained_by)
     if cue is None:
         return
-    verb = cue if cue.pos_ in ("VERB", "AUX") else _clause_verb(cue)
-    if context & COMPARE_CUES and (cue.lower_ != "over" or context & IMPROVE_WORDS):
+    verb = cue if cue.pos_ in ("VERB", "AUX") else clause_verb(cue)
+    holder = name_in(cue.head, at, SYSTEMS) if cue.dep_ == "acl" and cue.head is not cue else None
+    if holder is not None and holder.start != span.start and context & USE_CUES:
+        add(USES, holder, span, "use")  # "distillation using the Llama-3.1-405B teacher"
+    elif context & COMPARE_CUES and (cue.lower_ != "over" or context & IMPROVE_WORDS):
         head, author = _head(doc, verb, at, SYSTEMS, span)
         add(COMPARED_WITH, head, span, "compare", author)
     elif context & PART_CUES:
@@ -276,26 +302,24 @@ def _system_relations(doc: Doc, span: Span, cue: Token | None, context: set[str]
                                              or verb.lower_ in ("apply", "applying"))):
         head, author = _head(doc, verb, at, SYSTEMS, span)  # "an approach for fine-tuning"
         add(USES, head, span, "use", author)
-    elif _in_contribution(span) and not span._.kg.introduced:
-        add(USES, None, span, "part-of-name")  # "we propose a GloRe distillation framework"
+    elif _in_contribution(span):  # "we propose a GloRe distillation framework, termed X"
+        named = _named_contribution(span, at)
+        if named is not None and named.start != span.start:
+            add(USES, named, span, "part-of-name")
+        elif named is None and not span._.kg.introduced:
+            add(USES, None, span, "part-of-name")
 
 
-# ---------------------------------------------------------------- the parse, as pure helpers
+# ---------------------------------------------------------------- cues around a name
 
-def _lists(doc: Doc, spans: list[Span]) -> dict[int, list[Span]]:
-    """span start -> the spans of its list: names joined only by list glue ("A, B and C",
-    "(i.e., A, B)"), so a relation to one is a relation to each."""
-    groups: list[list[Span]] = []
-    for span in spans:
-        prev = groups[-1][-1] if groups else None
-        glue = doc[prev.end:span.start] if prev is not None else None
-        if prev is not None and len(glue) <= 8 and all(
-                t.lower_ in LIST_GLUE or t.like_num or t.text[:1] in "+-%" or t.text[-1:] == "%"
-                for t in glue) and sum(t.lower_ not in LIST_GLUE for t in glue) <= 2:
-            groups[-1].append(span)
-        else:
-            groups.append([span])
-    return {s.start: g for g in groups for s in g}
+def _trained_by(doc: Doc, span: Span) -> str:
+    """The name in a "<Name>-trained" (-tuned, -finetuned, -based) word just before a model
+    or method: what it was made with."""
+    prev = doc[span.start - 1] if span.start > 0 else None
+    if prev is None:
+        return ""
+    m = re.fullmatch(r"(.+?)-(trained|tuned|finetuned|fine-tuned|based|distilled)", prev.text)
+    return m[1] if m and any(c.isupper() for c in m[1]) else ""
 
 
 def _governor(doc: Doc, span: Span, groups: dict[int, list[Span]]) -> Token | None:
@@ -352,48 +376,19 @@ def _in_contribution(span: Span) -> bool:
         return False
     verb = tok.head
     return tok.dep_ in ("dobj", "pobj", "attr") and (
-        _intro_verb(verb) or any(c.lower_ in ("termed", "named", "called", "dubbed")
+        intro_stem(verb.lower_) in INTRO_VERBS or verb.lower_ == "of"  # "a benchmark of X"
+        or any(c.lower_ in ("termed", "named", "called", "dubbed")
                                  for c in tok.subtree))
 
 
-def _intro_verb(tok: Token) -> bool:
-    return tok.lower_ in ("propose", "proposes", "present", "presents", "introduce",
-                          "introduces", "develop", "develops", "design", "designs",
-                          "design", "contribute", "build", "builds", "devise", "of")
-
-
-def _clause_verb(tok: Token) -> Token:
-    """The verb of the clause a token sits in (itself if it is one)."""
-    for _ in range(8):
-        if tok.pos_ in ("VERB", "AUX") or tok.head is tok:
-            return tok
+def _named_contribution(span: Span, at: dict) -> Span | None:
+    """The name a contribution noun phrase is given ("..., termed GloReDi")."""
+    tok = span.root
+    while tok.dep_ in ("compound", "nmod", "amod", "appos") and tok.head is not tok:
         tok = tok.head
-    return tok
-
-
-def _clause_subject(verb: Token) -> Token | None:
-    """The subject of a verb, through conjoined and embedded clauses ("X ... and shows")."""
-    for _ in range(4):
-        subject = next((c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass", "csubj")),
-                       None)
-        if subject is not None and subject.dep_ == "csubj":  # "X fine-tuned on Y is ..."
-            subject = next((c for c in subject.children if c.dep_ == "nsubj"), subject)
-        if subject is not None:
-            return subject
-        if verb.dep_ not in ("conj", "xcomp", "advcl", "acl", "pcomp", "prep", "relcl") or (
-                verb.head is verb):
-            return None
-        verb = verb.head
-    return None
-
-
-def _name_in(tok: Token, at: dict, types) -> Span | None:
-    """A name of one of `types` at `tok` or among its compounds ("our CoCo framework")."""
-    for t in (tok, *tok.children):
-        span = at.get(t.i)
-        if span is not None and span.label_ in types and (t is tok or t.dep_ in (
-                "compound", "nmod", "amod", "appos", "poss")):
-            return span
+    for t in tok.subtree:
+        if t.lower_ in ("termed", "named", "called", "dubbed"):
+            return next((at[c.i] for c in t.subtree if c.i in at and c.i > t.i), None)
     return None
 
 
@@ -407,19 +402,19 @@ def _head(doc: Doc, verb: Token, at: dict, types, tail: Span) -> tuple[Span | No
         if obj is not None and obj.pos_ == "PRON" and verb.dep_ == "conj" and (
                 verb.head.lower_ in OBJECT_HEADED):  # "we fine-tune X ... and evaluate it"
             return _head(doc, verb.head, at, types, tail)
-        span = _name_in(obj, at, types) if obj is not None else None
+        span = name_in(obj, at, types) if obj is not None else None
         if span is None and verb.i < tail.start:  # the parse missed the object: the name
             span = next((at[i] for i in range(verb.i + 1, tail.start)  # between verb and tail
                          if i in at and at[i].label_ in types), None)
         if span is not None and span is not tail:
             return span, ()
-    subject = _clause_subject(verb)
+    subject = clause_subject(verb)
     if subject is not None:
-        span = _name_in(subject, at, types)
+        span = name_in(subject, at, types)
         if span is not None and span.start != tail.start:
             return span, ()
         if subject.lower_ == "which" and subject.head.head is not subject.head:
-            span = _name_in(subject.head.head, at, types)
+            span = name_in(subject.head.head, at, types)
             if span is not None and span.start != tail.start:
                 return span, ()
         words = {t.lower_ for t in subject.subtree}
@@ -429,14 +424,8 @@ def _head(doc: Doc, verb: Token, at: dict, types, tail: Span) -> tuple[Span | No
         if subject.pos_ == "PRON":
             return None, ()
         for clause in (c for c in verb.children if c.dep_ == "ccomp"):
-            inner = _clause_subject(clause)
-            span = _name_in(inner, at, types) if inner is not None else None
+            inner = clause_subject(clause)
+            span = name_in(inner, at, types) if inner is not None else None
             if span is not None and span.start != tail.start:
                 return span, ()
     return None, ()
-
-
-def _is_training(cue: Token, verb: Token) -> bool:
-    """"trained on Y", "fine-tuning LLaMA on Y", "pre-training with Y"."""
-    near = {cue.head.lower_, verb.lower_}
-    return bool(near & TRAIN_CUES)

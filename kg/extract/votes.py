@@ -33,9 +33,11 @@ from kg.extract.candidates import (
 from kg.extract.lexicon import HEADS, TYPE_NOUNS, Lexicon
 from kg.extract.shapes import NAME_SUFFIXES, SIZE, is_namelike, term_head
 
-#: Words before "on X" that make X the data something was trained or tested on.
+#: Words around "on X" that make X the data something was trained or tested on.
 DATA_CONTEXT = {"trained", "train", "evaluated", "evaluate", "tested", "experiments",
-                "results", "pretrained", "pre-trained", "fine-tuned", "finetuned"}
+                "results", "pretrained", "pre-trained", "fine-tuned", "finetuned", "accuracy",
+                "achieves", "achieve", "reaches", "reach", "outperforms", "performance",
+                "state-of-the-art", "improves", "obtains", "scores", "evaluation"}
 
 
 @Language.factory("kg_types", assigns=["span._.kg"],
@@ -74,7 +76,9 @@ class TypeVotes:
         if head in HEADS:
             pass  # "captioning models" are models for a task: the task stays a task
         elif nxt is not None and nxt.text.lower() in TYPE_NOUNS:
-            ev.vote(TYPE_NOUNS[nxt.text.lower()], W_TYPE_NOUN, f"next:{nxt.text.lower()}")
+            # "the Zorblat dataset" names it; "ZSAR benchmarks" are benchmarks for it
+            weight = W_NEAR_NOUN / 2 if term_head(nxt) != nxt.lower_ else W_TYPE_NOUN
+            ev.vote(TYPE_NOUNS[nxt.text.lower()], weight, f"next:{nxt.text.lower()}")
         elif nxt is not None and nxt.text.lower() == "and":  # "X and Y datasets"
             k = span.end + 1
             while k < len(doc) and k < span.end + 5 and doc[k].text.lower() not in TYPE_NOUNS:
@@ -106,8 +110,10 @@ class TypeVotes:
                 ev.vote(TYPE_NOUNS[low], W_LIST_NOUN, f"list:{low}")
                 break
         prev = doc[span.start - 1] if span.start > 0 else None
-        if prev is not None and prev.text.lower() in ("on", "across") and span.start > 1:
+        if prev is not None and prev.text.lower() in ("on", "across") and span.start > 0:
             before = {t.text.lower() for t in doc[max(0, span.start - 4):span.start - 1]}
+            if prev.is_sent_start:  # "On X, our model reaches 99% accuracy": the clause says
+                before = {t.lower_ for t in doc[span.end:span.sent.end]}
             if before & DATA_CONTEXT:
                 ev.vote("Dataset", W_DATA_CONTEXT, "context:trained-on")
         if any(SIZE.search(t.text) for t in span) or re.search(r"-\d+(\.\d+)?[BbMm]\b", span.text):
@@ -148,7 +154,7 @@ def share_list_types(doc: Doc, spans: list[Span]) -> None:
         type_, n = typed.most_common(1)[0]
         for span in group:
             ev = span._.kg
-            if _weak(ev) and any(is_namelike(t) for t in span):
+            if _weak(ev) and any(is_namelike(t) or t.pos_ == "PROPN" for t in span):
                 ev.vote(type_, W_LIST_OF, "list-of")
 
 

@@ -1088,7 +1088,8 @@
           el("ul", { class: "items" }, [...g.items].map(([e, sts]) => {
             const papers = new Set(sts.map((s) => s.p));
             return el("li", { dataset: { entity: e } },
-              el("div", { class: "item" }, entityButton(e), el("span", { class: "count meta", text: plural(papers.size, "paper") })),
+              el("div", { class: "item" }, entityButton(e),
+                papers.size ? el("span", { class: "count meta", text: plural(papers.size, "paper") }) : null),
               el("ul", { class: "evidence" }, sts.map((s) => el("li", null,
                 s.s ? highlighted(s.s, []) : el("span", { class: "meta", text: "(sentence not in this page) " }),
                 el("span", { class: "from" }, " \u2014 ", paperButton(s.p))))));
