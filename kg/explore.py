@@ -59,6 +59,7 @@ from kg.query import execute, select
 PAPERS = 200  # papers listed in an entity's record, introduced ones first, then the newest
 EVIDENCE = 60  # of which with their evidence (as many as the panel shows at first)
 STATEMENTS = 300  # relation statements in an entity's record
+RESULTS = 200  # results in a record
 NEIGHBOURS = 60  # neighbours per type in an entity's record, the most shared first
 SHARED = 200  # papers listed as shared by two entities
 SEARCH = 12  # search hits
@@ -322,7 +323,7 @@ class Explorer:
         listed = [{"p": ix.papers[j], "r": "introduces" if (j, i) in ix.introduced
                    else "mentions", "ev": []} for j in chosen[:PAPERS]]
         with_evidence = " ".join(self.iri(p["p"]) for p in listed[:EVIDENCE]) or "<urn:x-none>"
-        evidence, statements, direct = self._all(
+        evidence, statements, direct, results = self._all(
             f"""SELECT ?p ?field ?sentence ?text ?start WHERE {{
                 VALUES ?p {{ {with_evidence} }}
                 ?m kg:inPaper ?p ; kg:mentionOf {e} ; kg:field ?field ; kg:sentence ?sentence ;
@@ -333,7 +334,8 @@ class Explorer:
                 OPTIONAL {{ ?st kg:evidence ?sentence }} OPTIONAL {{ ?st kg:rule ?rule }}
             }} LIMIT {STATEMENTS}""",
             f"""SELECT ?h ?prop ?t WHERE {{ VALUES ?prop {{ {_entity_props()} }}
-                {{ {e} ?prop ?t }} UNION {{ ?h ?prop {e} }} }} LIMIT {STATEMENTS}""")
+                {{ {e} ?prop ?t }} UNION {{ ?h ?prop {e} }} }} LIMIT {STATEMENTS}""",
+            _results_query(f"VALUES ?anyrole {{ {_props('result')} }} ?r ?anyrole {e}"))
         refs: dict[str, dict] = {node: ix.ref(i)}
         for j in chosen[:PAPERS]:
             refs[ix.papers[j]] = ix.paper_ref(j)
@@ -398,17 +400,44 @@ class Explorer:
             missing = ["Here: " + ", ".join(cut) + ".", [
                 "kg query --example papers-mentioning " + _bind("entity", label),
                 "kg query --example evidence " + _bind("entity", label)]]
+        found = sorted(self._results(results, refs), key=lambda x: x["p"])
+        found.sort(key=lambda x: refs[x["p"]]["d"] if x["p"] in refs else "", reverse=True)
         return {"id": node, "l": ix.labels[i], "t": ix.types[i], "n": ix.counts[i],
                 "a": sorted(ix.aliases[i]),
                 "papers": listed, "more": {"papers": ix.counts[i] - len(listed)},
                 "relations": relations, "neighbours": neighbours, "totals": dict(totals),
-                "missing": missing, "refs": refs}
+                "results": found, "missing": missing, "refs": refs}
+
+    def _results(self, rows: list[dict], refs: dict) -> list[dict]:
+        """The results of `_results_query` rows, as records; what they name goes in refs."""
+        ix = self.index
+        roles = {str(KG[k.prop]): k.name for k in RELATION_KINDS if k.scope == "result"}
+        order = list(roles.values())
+        found: dict[str, dict] = {}
+        for r in rows:
+            pid = self.node(r["p"])
+            x = found.setdefault(r["r"], {"v": r["value"], "k": r["kind"] or "", "roles": [],
+                                          "p": pid, "ev": None})
+            if pid in ix.paper_index:
+                refs[pid] = ix.paper_ref(ix.paper_index[pid])
+            if r["sentence"] and x["ev"] is None:
+                at = r["sentence"].find(r["value"])
+                x["ev"] = {"f": "", "s": r["sentence"],
+                           "m": [[at, at + len(r["value"])]] if at >= 0 else []}
+            other = self.node(r["o"]) if r["o"] else None
+            if r["role"] in roles and other in ix.entity_index:
+                refs[other] = ix.ref(ix.entity_index[other])
+                if [roles[r["role"]], other] not in x["roles"]:
+                    x["roles"].append([roles[r["role"]], other])
+        for x in found.values():
+            x["roles"].sort(key=lambda role: (order.index(role[0]), role[1]))
+        return list(found.values())
 
     def paper(self, node: str) -> dict:
         p = self.iri(node)
         ix = self.index
         j = ix.paper_index.get(node)  # None for a paper that mentions no entity
-        head, spans, relations = self._all(
+        head, spans, relations, results = self._all(
             f"""SELECT ?title ?abstract ?date ?url ?arxiv ?author WHERE {{
                 {p} dcterms:title ?title .
                 OPTIONAL {{ {p} dcterms:abstract ?abstract }} OPTIONAL {{ {p} dcterms:date ?date }}
@@ -419,7 +448,8 @@ class Explorer:
                    kg:end ?end }}""",
             f"""SELECT ?prop ?h ?t ?sentence ?rule WHERE {{
                 ?st kg:statedIn {p} ; rdf:subject ?h ; rdf:predicate ?prop ; rdf:object ?t .
-                OPTIONAL {{ ?st kg:evidence ?sentence }} OPTIONAL {{ ?st kg:rule ?rule }} }}""")
+                OPTIONAL {{ ?st kg:evidence ?sentence }} OPTIONAL {{ ?st kg:rule ?rule }} }}""",
+            _results_query(f"?r a kg:Result ; kg:statedIn {p}"))
         if not head:
             raise ApiError(404, f"no paper {node!r} in this graph")
         first = head[0]
@@ -447,7 +477,8 @@ class Explorer:
                 "u": refs[node]["u"], "d": first["date"] or "",
                 "au": sorted({r["author"] for r in head if r["author"]}),
                 "ents": sorted(ents.values(), key=lambda x: refs[x["e"]]["l"].casefold()),
-                "relations": stated, "missing": None, "refs": refs}
+                "relations": stated, "results": self._results(results, refs), "missing": None,
+                "refs": refs}
 
     def shared(self, a: str, b: str) -> dict:
         ix = self.index
@@ -478,9 +509,23 @@ class Explorer:
                                    | {node})}
 
 
+def _props(scope: str) -> str:
+    """The properties of the kinds of the relation-kind table of a scope, as SPARQL."""
+    return " ".join(f"<{KG[k.prop]}>" for k in RELATION_KINDS if k.scope == scope)
+
+
 def _entity_props() -> str:
-    """The properties of the entity-to-entity kinds of the relation-kind table, as SPARQL."""
-    return " ".join(f"<{KG[k.prop]}>" for k in RELATION_KINDS if k.scope == "entity")
+    return _props("entity")
+
+
+def _results_query(which: str) -> str:
+    """The results (at most `RESULTS`) that the pattern `which` binds to ?r, with their
+    roles."""
+    return f"""SELECT ?r ?p ?value ?kind ?sentence ?role ?o WHERE {{
+        {{ SELECT DISTINCT ?r WHERE {{ {which} }} LIMIT {RESULTS} }}
+        ?r kg:statedIn ?p ; kg:value ?value .
+        OPTIONAL {{ ?r kg:resultKind ?kind }} OPTIONAL {{ ?r kg:evidence ?sentence }}
+        OPTIONAL {{ VALUES ?role {{ {_props("result")} }} ?r ?role ?o }} }}"""
 
 
 def _bind(name: str, value: str) -> str:

@@ -272,6 +272,36 @@ def test_entity_panel_lists_neighbours_and_relations_as_the_graph_has_them(
     v.assert_clean()
 
 
+def test_results_are_listed_with_their_roles(seed_outputs, visit):
+    """The numbers papers report, in the panel of an entity they belong to and of their paper,
+    as graph.json has them."""
+    data = json.loads((seed_outputs / "graph.json").read_text(encoding="utf-8"))
+    g = nx.node_link_graph(data, edges="edges")
+    results = {n: (d, {k: v for _, v, k in g.out_edges(n, keys=True)})
+               for n, d in g.nodes(data=True) if d["kind"] == "result"}
+    counted = Counter(e for _, roles in results.values() for e in set(roles.values()))
+    entity = counted.most_common(1)[0][0]
+    v = visit(seed_outputs / "graph.html")
+    v.open(entity)
+    items = v.page.locator("#panel .results ul.items > li").all()
+    expected = sorted((d["value"], d["paper"], tuple(sorted(roles.items())))
+                      for d, roles in results.values() if entity in roles.values())
+    got = sorted((li.get_attribute("data-value"), li.get_attribute("data-paper"), tuple(sorted(
+        (role.get_attribute("data-role"), button.get_attribute("data-entity"))
+        for role in li.locator(".role").all() for button in role.locator("button").all())))
+        for li in items)
+    assert got == expected and len(got) == counted[entity]
+    marks = v.page.locator("#panel .results ul.evidence mark").all_text_contents()
+    assert sorted(marks) == sorted(value for value, _, _ in expected)
+    paper = expected[0][1]
+    v.open(paper)
+    values = v.page.locator("#panel .results ul.items > li").evaluate_all(
+        "(items) => items.map((li) => li.dataset.value)")
+    assert sorted(values) == sorted(d["value"] for d, _ in results.values()
+                                    if d["paper"] == paper)
+    v.assert_clean()
+
+
 def test_lists_are_saved_as_csv_and_copied(seed_outputs, seed_graph_json, visit):
     g = seed_graph_json
     llm = find_entities(g, "large language models")[0]

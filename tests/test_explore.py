@@ -134,6 +134,24 @@ def test_a_paper_record_and_shared_papers(server, graph):
     assert {(x["k"], x["h"], x["t"]) for x in r["relations"]} == stated
 
 
+def test_results_of_an_entity_and_a_paper(server, seed_outputs):
+    data = json.loads((seed_outputs / "graph.json").read_text(encoding="utf-8"))
+    g = nx.node_link_graph(data, edges="edges")  # with its results
+    results = {n: (d, {k: v for _, v, k in g.out_edges(n, keys=True)})
+               for n, d in g.nodes(data=True) if d["kind"] == "result"}
+    counted = Counter(e for _, roles in results.values() for e in set(roles.values()))
+    entity = counted.most_common(1)[0][0]
+    r = api(server, "entity", id=entity)
+    assert sorted((x["v"], x["p"], tuple(sorted(map(tuple, x["roles"])))) for x in r["results"]) \
+        == sorted((d["value"], d["paper"], tuple(sorted(roles.items())))
+                  for d, roles in results.values() if entity in roles.values())
+    for x in r["results"]:
+        assert [x["ev"]["s"][a:b] for a, b in x["ev"]["m"]] == [x["v"]]
+    paper = r["results"][0]["p"]
+    assert sorted(x["v"] for x in api(server, "paper", id=paper)["results"]) == sorted(
+        d["value"] for d, _ in results.values() if d["paper"] == paper)
+
+
 def test_search_and_around(server, graph):
     g = graph
     gsm8k = find_entities(g, "GSM8K")[0]

@@ -199,6 +199,28 @@ def test_relations_and_kinds_come_from_the_table():
     assert papers[p2] == "paper/p2" and text == "Not in the text."
 
 
+def test_results_carry_their_roles_and_the_sentence_with_the_value():
+    g = small_graph()
+    abstract = g.nodes["paper/p1"]["abstract"]
+    g.add_node("result/p1/abstract-3", kind="result", value="fine", number=1.0, unit="",
+               result_kind="score", paper="paper/p1", sentence="We fine-tune BERT on ImageNet",
+               field="abstract", start=3, end=7, rule="test")
+    g.add_edge("result/p1/abstract-3", "model/bert", key="system", relation="system")
+    g.add_edge("result/p1/abstract-3", "dataset/imagenet", key="dataset", relation="dataset")
+    data = page_data(g)
+    names = [e[0] for e in data["E"]]
+    kinds = [k[0] for k in data["kinds"]]
+    [(p, value, kind, roles, ev)] = data["X"]
+    assert data["P"][p][0] == "paper/p1" and (value, kind) == ("fine", "score")
+    assert {(kinds[k], names[e]) for k, e in roles} == {("system", "model/bert"),
+                                                        ("dataset", "dataset/imagenet")}
+    assert abstract[ev[1]:ev[2]] == "fine" and abstract[ev[3]:ev[4]].startswith("We fine-tune")
+    assert "result/p1/abstract-3" not in names  # a result is no entity to draw
+    lean = page_data(g, budget=len(script_json(data).encode()) - 1)
+    assert lean["level"] == "lean" and lean["X"][0][:4] == data["X"][0][:4]
+    assert lean["X"][0][4] is None  # a lean page keeps the number, not its sentence
+
+
 def test_dates_give_the_months_and_each_drawable_entity_its_papers_by_month():
     assert month("2024-05-01") == 2024 * 12 + 4
     assert month("2024-05") == month("2024-05-31")

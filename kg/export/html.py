@@ -18,7 +18,9 @@ The page's data (`page_data`) is compact and positional, entities ranked by pape
   ``[field, sentence, mention]`` when the offsets don't fit);
 - ``R``: ``[head, kind, tail, [[paper, sentence, rule], ...]]`` per stated relation, the kind
   an index of ``kinds`` (the relation-kind table of `kg.model`, with its labels and styles),
-  the sentence ``[field, start, end]`` of the paper's text, or the text itself.
+  the sentence ``[field, start, end]`` of the paper's text, or the text itself;
+- ``X``: ``[paper, value, result kind, [[role kind, entity], ...], evidence]`` per number a
+  paper reports (`kg.graph.result_nodes`), the evidence as for a link (the value marked).
 
 A graph too big for `budget` bytes loses, in turn, its abstracts and evidence sentences
 ("lean": the page says so and names the ``kg view`` / ``kg query`` command that shows them),
@@ -39,7 +41,7 @@ from pathlib import Path
 import networkx as nx
 import pyvis
 
-from kg.graph import CO_OCCURS, mention_edges, relation_edges
+from kg.graph import CO_OCCURS, mention_edges, relation_edges, result_nodes
 from kg.model import PAPER_KINDS, RELATION_KINDS
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -256,6 +258,19 @@ def _full_data(g: nx.MultiDiGraph, max_nodes: int, focus: str | None) -> dict:
                                st.get("rule", "")])
         relations.append([e_index[h], k_index[kind], e_index[t], statements])
 
+    results = []
+    for _, d, roles in sorted(result_nodes(g), key=lambda r: r[0]):
+        p = p_index.get(d["paper"])
+        if p is None:
+            continue
+        text = papers[p][1] if d.get("field") == "title" else papers[p][5]
+        results.append([p, d["value"], d.get("result_kind", ""),
+                        sorted([k_index[role], e_index[e]] for role, e in roles.items()
+                               if e in e_index and role in k_index),
+                        _evidence(text, {"field": d.get("field"), "start": d.get("start"),
+                                         "end": d.get("end"), "text": d["value"],
+                                         "sentence": d.get("sentence", "")})])
+
     dated = {p_index[n]: m for n in paper_ids if (m := month(g.nodes[n].get("date", "")))
              is not None}
     histograms = []
@@ -271,7 +286,7 @@ def _full_data(g: nx.MultiDiGraph, max_nodes: int, focus: str | None) -> dict:
         "months": [min(dated.values()), max(dated.values())] if dated else None,
         "E": entities, "drawable": drawable, "H": histograms,
         "C": _co_occurrences(g, ents[:drawable], e_index),
-        "P": papers, "L": links, "V": evidence, "R": relations,
+        "P": papers, "L": links, "V": evidence, "R": relations, "X": results,
     }
 
 
@@ -320,6 +335,8 @@ def _lean(data: dict) -> None:
         paper[4] = paper[4][:AUTHORS_LEAN]
         paper[5] = None
     data["V"] = None
+    for result in data["X"]:
+        result[4] = None
     for relation in data["R"]:
         for statement in relation[3]:
             statement[1] = None
@@ -372,10 +389,12 @@ def _subset(data: dict, keep: list[int]) -> dict:
 
     relations = [[e_new[h], k, e_new[t], [[p_new[p], s, r] for p, s, r in sts if p in p_new]]
                  for h, k, t, sts in data["R"] if h in e_new and t in e_new]
+    results = [[p_new[p], value, kind, [[k, e_new[e]] for k, e in roles if e in e_new], ev]
+               for p, value, kind, roles, ev in data["X"] if p in p_new]
     out = {**data, "E": [data["E"][e] for e in sorted(entities)],
            "P": [data["P"][p] for p in keep], "L": [[relink(e) for e in data["L"][p]]
                                                     for p in keep],
-           "R": relations, "level": "cut",
+           "R": relations, "X": results, "level": "cut",
            "C": [[e_new[a], e_new[b], w] for a, b, w in data["C"]]}
     out["missing"] = (
         f"{data['missing']} It lists {len(keep):,} of the {data['total']['papers']:,} papers "

@@ -1036,7 +1036,7 @@
   const relBadge = (r) => el("span", { class: "rel " + r, text: r === "introduces" ? "introduces" : "mentions" });
 
   /* The entity panel: one renderer per section, over the record (see source.js). */
-  const ENTITY_SECTIONS = [entityHeader, relationsSection, neighboursSection, papersSection];
+  const ENTITY_SECTIONS = [entityHeader, relationsSection, resultsSection, neighboursSection, papersSection];
   function entityView(r) {
     return el("div", { class: "entity-view", dataset: { node: r.id } }, ENTITY_SECTIONS.map((section) => section(r)));
   }
@@ -1095,6 +1095,30 @@
                 el("span", { class: "from" }, " \u2014 ", paperButton(s.p))))));
           })));
       }));
+  }
+  /* The numbers papers report (a result of, on, measured by, relative to: the result-scope
+   * kinds of the table, in its order), each with its sentence and paper. */
+  const resultRoles = Object.values(kinds).filter((k) => k.scope === "result").map((k) => k.name);
+  function resultsSection(r, title) {
+    const found = r.results || [];
+    if (!found.length) return null;
+    const rows = () => [["value", "kind", ...resultRoles.map((k) => kinds[k].label), "paper", "sentence"],
+      ...found.map((x) => {
+        const of = Object.fromEntries(x.roles);
+        return [x.v, x.k, ...resultRoles.map((k) => (of[k] ? tex(info(of[k]).l) : "")),
+          tex((info(x.p) || { l: x.p }).l), x.ev ? tex(x.ev.s) : ""];
+      })];
+    return el("section", { class: "results" },
+      heading((title || "Results reported") + " (" + found.length + ")", rows, slug(r.l) + "-results"),
+      el("ul", { class: "items" }, found.map((x) => el("li", { dataset: { paper: x.p, value: x.v } },
+        el("div", { class: "item" }, el("strong", { text: x.v }),
+          el("span", { class: "meta", text: x.k }),
+          el("span", null, resultRoles.filter((k) => x.roles.some(([role]) => role === k)).map((k) =>
+            el("span", { class: "role", dataset: { role: k } }, " " + kinds[k].label + " ",
+              ...x.roles.filter(([role]) => role === k).map(([, e]) => entityButton(e)))))),
+        el("ul", { class: "evidence" }, el("li", null,
+          x.ev ? highlighted(x.ev.s, x.ev.m.map(([a, b]) => ({ start: a, end: b }))) : "",
+          r.id === x.p ? null : el("span", { class: "from" }, " \u2014 ", paperButton(x.p))))))));
   }
   /* Everything seen in the same papers, by type, with counts and the papers behind each. */
   function neighboursSection(r) {
@@ -1165,7 +1189,8 @@
       missingNote(r.missing), list, more);
   }
 
-  const PAPER_SECTIONS = [paperHeader, paperRelations, paperEntities];
+  const PAPER_SECTIONS = [paperHeader, paperRelations, (r) => resultsSection(r, "Results it reports"),
+    paperEntities];
   function paperView(r) {
     return el("div", { class: "paper-view", dataset: { node: r.id } }, PAPER_SECTIONS.map((section) => section(r)));
   }

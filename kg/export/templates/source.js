@@ -2,16 +2,19 @@
  * `kg view`), or `kg serve`'s JSON API. Both give the panel the same records:
  *
  *   entity: {id, l, t, a, n, papers: [{p, r, ev}], more: {papers}, relations: [{k, d, e, st}],
- *            neighbours: [{e, n}], totals: {type: distinct neighbours}, missing, refs}
- *   paper:  {id, l, a, u, d, au, ents: [{e, r, sp}], relations: [{k, h, t, s, r}], missing, refs}
+ *            neighbours: [{e, n}], totals: {type: distinct neighbours}, results, missing, refs}
+ *   paper:  {id, l, a, u, d, au, ents: [{e, r, sp}], relations: [{k, h, t, s, r}], results,
+ *            missing, refs}
+ *   results: [{v: value as written, k: score/gain/other, roles: [[role, entity]], p, ev}]
  *
  * r is "mentions" or "introduces"; ev a list of {f: field, s: sentence, m: [[start, end]]}
  * (offsets in the sentence), or null when the evidence is not at hand; a relation has its kind
  * k (a name of the relation-kind table), its direction d ("out": this entity is the head) and
  * its statements st: {p: paper, s: sentence or null, r: rule}; sp are [field, start, end] of
  * the paper's own text; missing is null or [what is left out, [commands that show it]];
- * refs: {id: {l, t, n}} for entities and {id: {l, d, u}} for papers the record names.
- * A new section (results, say) is a new key here and a new renderer in explorer.js. */
+ * refs: {id: {l, t, n}} for entities and {id: {l, d, u}} for papers the record names; a
+ * result's roles are result-scope kinds of the relation-kind table (system, dataset, ...).
+ * A new section is a new key here and a new renderer in explorer.js (as results were). */
 const kgSource = (function () {
   "use strict";
 
@@ -47,6 +50,13 @@ const kgSource = (function () {
       if (r[2] !== r[0]) relsOf[r[2]].push(k);
     });
     const entOf = (x) => (x >= 0 ? x : ~x);
+    const results = D.X || [];
+    const resultsOfEntity = E.map(() => []);
+    const resultsOfPaper = P.map(() => []);
+    results.forEach((x, k) => {
+      resultsOfPaper[x[0]].push(k);
+      for (const i of new Set(x[3].map((role) => role[1]))) resultsOfEntity[i].push(k);
+    });
 
     function info(id) {
       const i = eIdx.get(id);
@@ -66,9 +76,11 @@ const kgSource = (function () {
 
     /* The evidence of paper p for its k-th link: one item per sentence, mentions marked. */
     function evidence(p, k) {
-      if (!D.V) return null;
+      return D.V ? evidenceItems(p, D.V[p][k] || []) : null;
+    }
+    function evidenceItems(p, evs) {
       const bySentence = new Map();
-      for (const ev of D.V[p][k] || []) {
+      for (const ev of evs) {
         let key;
         let item;
         if (ev.length === 5) {
@@ -97,6 +109,14 @@ const kgSource = (function () {
       const [h, k, t, st] = D.R[ri];
       return { h, k: kinds[k], t, st: st.filter(([p]) => forPaper === undefined || p === forPaper)
         .map(([p, s, r]) => ({ p: P[p].id, s: sentence(p, s), r })) };
+    }
+    /* Result k as the record has it; its paper and entities named in `named`. */
+    function result(k, named) {
+      const [p, v, kind, roles, ev] = results[k];
+      named.add(P[p].id);
+      for (const [, i] of roles) named.add(E[i].id);
+      const item = ev ? evidenceItems(p, [ev])[0] : null;
+      return { v, k: kind, roles: roles.map(([r, i]) => [kinds[r], E[i].id]), p: P[p].id, ev: item || null };
     }
     function refsOf(ids) {
       const refs = {};
@@ -139,8 +159,10 @@ const kgSource = (function () {
         const t = E[eIdx.get(nb.e)].t;
         totals[t] = (totals[t] || 0) + 1;
       }
+      const found = resultsOfEntity[i].map((k) => result(k, named))
+        .sort((a, b) => sortPapers(a.p, b.p));
       return { id, l: e.l, t: e.t, a: e.a, n: e.n, papers, more: { papers: e.n - papers.length },
-        relations, neighbours, totals, missing: missing(e.l), refs: refsOf(named) };
+        relations, neighbours, totals, results: found, missing: missing(e.l), refs: refsOf(named) };
     }
 
     function paper(id) {
@@ -175,7 +197,8 @@ const kgSource = (function () {
           }
         }
       }
-      return { id, l: p.l, a: p.a, u: p.u, d: p.d, au: p.au, ents, relations,
+      const found = resultsOfPaper[j].map((k) => result(k, named));
+      return { id, l: p.l, a: p.a, u: p.u, d: p.d, au: p.au, ents, relations, results: found,
         missing: p.a == null ? [D.missing, ["kg query --example paper-entities " +
           bindArg("paper_title", p.l.slice(0, 60))]] : null, refs: refsOf(named) };
     }
