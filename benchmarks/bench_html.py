@@ -22,6 +22,8 @@ interactive <= 5 s, served neighbourhood <= 1 s.
 from __future__ import annotations
 
 import argparse
+import json
+import re
 import statistics
 import subprocess
 import sys
@@ -96,9 +98,10 @@ def bench_file(papers: int, keep: Path | None) -> bool:
         r = open_page(path.as_uri(), ("file://",))
     ready = r["stabilised"] / 1000
     ok = mb <= MAX_MB and ready <= MAX_S and not r["blocked"] and not r["errors"]
-    level = '"level":"' + html.split('"level":"', 1)[1].split('"', 1)[0]
+    data = json.loads(re.search(r'id="kg-data">(.*?)</script>', html, re.S).group(1))
+    level = f"{data['level']}, {len(data['P']):,} papers listed"
     print(f"{papers:>7,} papers: {g.number_of_nodes() - papers:>6,} entities, graph {made:5.1f} s,"
-          f" to_html {rendered:5.1f} s; page {mb:5.1f} MB ({level[9:]}), interactive "
+          f" to_html {rendered:5.1f} s; page {mb:5.1f} MB ({level}), interactive "
           f"{ready:4.2f} s ({r['drawn']:,} nodes, {r['lines']:,} lines drawn)"
           f"{'' if ok else '  FAIL'}", flush=True)
     if r["blocked"] or r["errors"]:
@@ -130,8 +133,12 @@ def bench_served(papers: int) -> bool:
             root = line.split()[2].rstrip(":").rsplit("/", 1)[0]
             r = open_page(root + "/", (root + "/",), entities=picks)
         finally:
-            proc.kill()
-            proc.wait()
+            proc.terminate()  # as Ctrl-C would: the server removes its store
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
     median = statistics.median(r["shown"])
     ok = median <= MAX_SERVED_S and not r["blocked"] and not r["errors"]
     print(f"  kg serve started in {started:.0f} s; page interactive {r['stabilised'] / 1000:.2f} s;"

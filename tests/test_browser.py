@@ -580,8 +580,10 @@ def served_10k(tmp_path_factory):
     g = synthetic_graph(5000, 10_000, seed=5)
     path = tmp_path_factory.mktemp("served") / "graph.ttl"
     write_triples(g, path)
-    with serving(path) as (url, _):
+    with serving(path) as (url, proc):
         yield g, url.rsplit("/", 1)[0]
+        proc.terminate()  # as Ctrl-C would: the server removes its store
+        proc.wait(timeout=30)
 
 
 def test_the_served_explorer_opens_an_entity_and_its_evidence_on_a_10k_paper_graph(

@@ -29,8 +29,10 @@ from synthetic import synthetic_graph, triples  # noqa: E402
 
 @pytest.fixture(scope="module")
 def server(seed_outputs):
-    with serving(seed_outputs / "graph.ttl", "--timeout", "5") as (url, _):
+    with serving(seed_outputs / "graph.ttl", "--timeout", "5") as (url, proc):
         yield url.rsplit("/", 1)[0]  # http://127.0.0.1:PORT
+        proc.terminate()  # as Ctrl-C would: the server removes its store
+        proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
