@@ -1,45 +1,308 @@
-"""The whole run: papers -> mentions -> entities -> graph -> files, one stage after another."""
+"""The whole run: papers -> mentions -> entities -> graph -> files, one stage after another,
+through the store in the output directory.
+
+1. Stage: every paper gets its cache key and node id, into the store's run table; the
+   papers whose record is cached are not extracted again.
+2. Extract the others, in chunks, over worker processes or a Dask cluster (`kg.parallel`);
+   each chunk's records go to the store as they come back, in input order.
+3. Resolve: two passes over the records (`kg.resolve.Resolver`), keeping per-entity tallies.
+4. Export: one pass over the records by paper node id makes the graph's stream of nodes and
+   edges (`kg.graph.graph_items`), written on the fly as graph.json and graph.nt, then
+   graph.ttl and the Oxigraph store from the N-Triples, and graph.html from the part the page
+   draws. Everything goes to temporary files, renamed when all are ready.
+
+Memory holds the papers as read, the per-entity tallies and the stated relations; the
+mentions and their evidence stay in the store.
+"""
 
 from __future__ import annotations
 
-import io
-import json
+import errno
+import fcntl
+import shutil
 import sys
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
-import click
 import networkx as nx
 
-from kg.export import DEFAULT_BASE, write_atomically
-from kg.extract import build_pipeline, extract
-from kg.graph import build_graph, to_json
-from kg.model import Paper
-from kg.resolve import resolve
+from kg.export import DEFAULT_BASE, remove_stale, staged
+from kg.graph import (
+    CO_OCCURS,
+    COOCCURRING_ENTITIES,
+    Item,
+    build_graph,
+    entity_attrs,
+    entity_nodes,
+    graph_items,
+    most_mentioned,
+    paper_node,
+    to_networkx,
+    write_json,
+)
+from kg.model import ENTITY_KINDS, Paper
+from kg.parallel import CHUNK, default_workers, extract_chunks, load_pipeline
+from kg.resolve import Resolver, resolve
+from kg.store import FILENAME, Store, fingerprint, paper_key
+
+FILES = ("graph.ttl", "graph.nt", "graph.json", "graph.html")
+STORE_DIR = "graph.oxigraph"
+#: Up to this many papers graph.html holds the whole graph; above, the entities it draws.
+HTML_FULL_PAPERS = 2000
+#: Free space a build wants per paper for its outputs (the old ones stay until the new ones
+#: are complete): ~11 kB Turtle, ~25 kB N-Triples, ~15 kB JSON, ~10 kB store, ~3 kB cache.
+BYTES_PER_PAPER = 64 << 10
+
+
+class OutputError(Exception):
+    """An output directory that cannot take the build's files, in one line."""
+
+
+@dataclass
+class Summary:
+    papers: int = 0
+    extracted: int = 0
+    cached: int = 0
+    entities: int = 0
+    relations: int = 0
+    triples: int = 0
+    seconds: float = 0.0
+    files: list[Path] = field(default_factory=list)
+
+
+def check_output_dir(outdir: Path, papers: int) -> None:
+    """Make `outdir` and make sure the build can write its files there (a directory, writable,
+    with room for them), before any extraction: else an `OutputError`."""
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+        probe = outdir / f".{FILENAME}.probe"
+        with open(probe, "wb") as f:
+            f.write(b"paperkg")
+        probe.unlink()
+    except FileExistsError:
+        raise OutputError(f"{outdir}: not a directory") from None
+    except OSError as e:
+        what = {errno.ENOTDIR: "not a directory", errno.EROFS: "read-only file system",
+                errno.EACCES: "not writable (permission denied)",
+                errno.ENOSPC: "no space left on device"}.get(e.errno, e.strerror or str(e))
+        raise OutputError(f"{outdir}: cannot write the outputs there: {what}") from None
+    free = shutil.disk_usage(outdir).free
+    need = papers * BYTES_PER_PAPER
+    if free < need:
+        raise OutputError(f"{outdir}: not enough space: {free / 2**20:,.0f} MiB free, the "
+                          f"outputs of {papers:,} papers need about {need / 2**20:,.0f} MiB")
+
+
+class Progress:
+    """Papers done, papers/s, cache hits and ETA: a line redrawn in place on a terminal,
+    a plain line every `every` seconds otherwise; nothing when quiet."""
+
+    def __init__(self, total: int, cached: int, out: TextIO | None, every: float = 10.0):
+        self.total, self.cached, self.done, self.out = total, cached, 0, out
+        self.tty = bool(out) and out.isatty()
+        self.every = 0.2 if self.tty else every
+        self.start = self.last = time.monotonic()
+
+    def update(self, extracted: int) -> None:
+        self.done += extracted
+        now = time.monotonic()
+        if now - self.last >= self.every or self.cached + self.done == self.total:
+            self.last = now
+            self._show(now)
+
+    def _show(self, now: float) -> None:
+        if not self.out:
+            return
+        rate = self.done / max(now - self.start, 1e-9)
+        left = self.total - self.cached - self.done
+        secs = int(left / rate) if rate else 0
+        eta = f"{secs // 60}:{secs % 60:02d}" if rate or not left else "?"
+        line = (f"extracting {self.cached + self.done:,}/{self.total:,} papers, "
+                f"{self.cached:,} cached, {rate:.1f} papers/s, ETA {eta}")
+        if self.tty:
+            self.out.write(f"\r{line}\033[K" + ("\n" if left == 0 else ""))
+        else:
+            self.out.write(line + "\n")
+        self.out.flush()
+
+    def note(self, text: str) -> None:
+        if self.out:
+            self.out.write(text + "\n")
+            self.out.flush()
+
+
+class _Lock:
+    """One build at a time per output directory (a second one fails at once)."""
+
+    def __init__(self, outdir: Path):
+        self.f = open(outdir / FILENAME, "ab")  # noqa: SIM115 (held for the build)
+        try:
+            fcntl.flock(self.f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.f.close()
+            raise OutputError(f"{outdir}: another kg build is writing there") from None
+
+    def close(self) -> None:
+        self.f.close()
+
+
+def _chunks(papers: list[Paper], size: int) -> Iterator[list[Paper]]:
+    for i in range(0, len(papers), size):
+        yield papers[i:i + size]
+
+
+def extract_into(store: Store, papers: list[Paper], lexicons: tuple[str, ...], workers: int,
+                 dask: str | None, progress_out: TextIO | None) -> int:
+    """Stage `papers` in the store's run table and extract those without a cached record;
+    returns how many were extracted."""
+    keys = [paper_key(store.fp, p) for p in papers]
+    store.add_papers((i, paper_node(p), k, p) for i, (p, k) in enumerate(zip(papers, keys,
+                                                                            strict=True)))
+    hits: set[str] = set()
+    for i in range(0, len(keys), 500):
+        hits |= store.cached(keys[i:i + 500])
+    todo, seen = [], set(hits)
+    for p, k in zip(papers, keys, strict=True):
+        if k not in seen:
+            seen.add(k)
+            todo.append((k, p))
+    progress = Progress(len(papers), len(papers) - len(todo), progress_out)
+    if todo:
+        chunks = list(_chunks(todo, CHUNK))
+        results = extract_chunks(([p for _, p in c] for c in chunks), lexicons,
+                                 min(workers, len(chunks)), dask)
+        for chunk, records in zip(chunks, results, strict=True):
+            store.put(zip((k for k, _ in chunk), records, strict=True))
+            progress.update(len(chunk))
+    else:
+        progress.update(0)
+    return len(todo)
+
+
+def resolve_store(store: Store) -> tuple[Resolver, dict[str, str], dict[str, dict]]:
+    """Resolution in two passes over the run's records (input order): the resolver, entity
+    key -> node id, and node id -> node attributes."""
+    resolver = Resolver()
+    for _, x in store.records("seq"):
+        resolver.learn(x.mentions)
+    for _, x in store.records("seq"):
+        resolver.add(list(x.mentions))
+    summaries = {key: t.summary() for key, t in resolver.tallies.items()}
+    nodes = entity_nodes((key, type_, label) for key, (type_, label, _) in summaries.items())
+    entities = {nodes[key]: entity_attrs(type_, label, aliases, resolver.tallies[key].papers)
+                for key, (type_, label, aliases) in summaries.items()}
+    return resolver, nodes, entities
+
+
+def store_items(store: Store, resolver: Resolver, nodes: dict[str, str],
+                entities: dict[str, dict]) -> Iterator[Item]:
+    """The graph's stream of nodes and edges from the store's records."""
+    def paper_mentions():
+        for paper, x in store.records("node"):
+            ms = list(x.mentions)
+            keys = resolver.keys(ms)
+            yield paper, [(m, nodes[k]) for m, (k, _) in zip(ms, keys, strict=True)], x.relations
+
+    return graph_items(store.papers(), entities, paper_mentions())
+
+
+class _HtmlPart:
+    """Collects, while the stream passes, what graph.html draws: the whole graph when it has
+    at most `HTML_FULL_PAPERS` papers, else the `COOCCURRING_ENTITIES` entities seen in the
+    most papers with their co-occurrences; and counts the stated relations."""
+
+    def __init__(self, papers: int, entities: dict[str, dict]):
+        self.full = papers <= HTML_FULL_PAPERS
+        self.papers, self.relations = papers, 0
+        self.keep = set(most_mentioned(entities)[:COOCCURRING_ENTITIES])
+        self.items: list[Item] = []
+
+    def collect(self, items: Iterable[Item]) -> Iterator[Item]:
+        for item in items:
+            if item[0] == "edge" and item[3] in ENTITY_KINDS:
+                self.relations += 1
+            if self.full or (item[1] in self.keep and (
+                    item[0] == "node" or item[3] == CO_OCCURS and item[2] in self.keep)):
+                self.items.append(item)
+            yield item
+
+    def html(self, total_entities: int) -> str:
+        from kg.export.html import to_html
+
+        g = to_networkx(self.items)
+        if self.full:
+            return to_html(g)
+        return to_html(g, title=f"paperkg: {self.papers:,} papers, {total_entities:,} entities "
+                                f"(drawn: the {g.number_of_nodes():,} seen in the most papers)")
+
+
+def build_outputs(papers: list[Paper], outdir: Path, base_iri: str | None = None,
+                  lexicons: Iterable[Path] = (), quiet: bool = True, workers: int | None = None,
+                  dask: str | None = None, use_cache: bool = True,
+                  progress: TextIO | None = None) -> Summary:
+    """Build the graph and write graph.ttl, graph.nt, graph.json, graph.html and the Oxigraph
+    store atomically into `outdir`, reusing the cached extraction of unchanged papers."""
+    started = time.monotonic()
+    lexicons = tuple(str(Path(p).resolve()) for p in lexicons)
+    check_output_dir(outdir, len(papers))
+    lock = _Lock(outdir)
+    try:
+        remove_stale(outdir, (*FILES, STORE_DIR))
+        out = None if quiet else (progress or sys.stderr)
+        store = Store(outdir / FILENAME, fingerprint(lexicons), use_cache)
+        try:
+            summary = Summary(papers=len(papers))
+            summary.extracted = extract_into(store, papers, lexicons,
+                                             workers or default_workers(), dask, out)
+            summary.cached = len(papers) - summary.extracted
+            _note(out, "resolving")
+            resolver, nodes, entities = resolve_store(store)
+            summary.entities = len(entities)
+            _note(out, "writing")
+            html = _HtmlPart(len(papers), entities)
+            with staged() as st:
+                files = {name: st.file(outdir / name) for name in FILES}
+                with open(files["graph.json"], "w", encoding="utf-8", newline="\n") as f:
+                    items = write_json(store_items(store, resolver, nodes, entities), f)
+                    summary.triples = _write_rdf(html.collect(items), base_iri, files,
+                                                 st.directory(outdir / STORE_DIR))
+                files["graph.html"].write_text(html.html(len(entities)), encoding="utf-8")
+            summary.relations = html.relations
+            store.prune()
+        finally:
+            store.close()
+    finally:
+        lock.close()
+    summary.files = [outdir / name for name in FILES]
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _write_rdf(items: Iterable[Item], base_iri: str | None, files: dict[str, Path],
+               store_dir: Path) -> int:
+    from kg.export.rdf import write_rdf
+
+    return write_rdf(items, base_iri or DEFAULT_BASE, files["graph.nt"], files["graph.ttl"],
+                     store_dir)
+
+
+def _note(out: TextIO | None, stage: str) -> None:
+    if out:
+        out.write(f"{stage}...\n")
+        out.flush()
 
 
 def build_graph_from_papers(papers: list[Paper], lexicons: list[Path] = (),
                             quiet: bool = True) -> nx.MultiDiGraph:
-    nlp = build_pipeline(lexicons=lexicons)
-    # progress goes to stderr (stdout stays clean), or nowhere with `quiet`
-    sink = io.StringIO() if quiet else sys.stderr
-    with click.progressbar(length=len(papers), label="extracting", file=sink,
-                           show_pos=True) as bar:
-        found = list(extract(papers, nlp, progress=bar.update))
+    """The graph in memory, extracted in this process without the store (for `kg eval`)."""
+    from kg.extract import extract
+
+    found = list(extract(papers, load_pipeline(tuple(str(Path(p).resolve())
+                                                     for p in lexicons))))
     mentions = [m for x in found for m in x.mentions]
     relations = [r for x in found for r in x.relations]
     return build_graph(papers, resolve(mentions), relations)
 
-
-def build_outputs(papers: list[Paper], outdir: Path, base_iri: str | None = None,
-                  lexicons: list[Path] = (), quiet: bool = True) -> list[Path]:
-    """Build the graph and write graph.ttl, graph.json and graph.html atomically."""
-    from kg.export.html import to_html
-    from kg.export.rdf import to_turtle
-
-    g = build_graph_from_papers(papers, lexicons, quiet)
-    return write_atomically([
-        (outdir / "graph.ttl", lambda: to_turtle(g, base_iri or DEFAULT_BASE)),
-        (outdir / "graph.json", lambda: json.dumps(to_json(g), ensure_ascii=False, indent=1,
-                                                   sort_keys=True) + "\n"),
-        (outdir / "graph.html", lambda: to_html(g)),
-    ])

@@ -15,6 +15,8 @@ Examples:
   kg build seeds/ -o output/
   kg build papers.jsonl more.csv -o out/ --skip-bad
   kg build list.txt --format page -o out/ --base-iri https://example.org/kg/
+  kg build arxiv-metadata-oai-snapshot.json.gz -o arxiv/ --workers 2
+  kg build papers.parquet -o out/ --dask tcp://scheduler:8786
 """
 
 
@@ -51,24 +53,41 @@ def _warn(quiet: bool):
 @click.option("--lexicon", "lexicons", multiple=True, type=click.Path(exists=True, dir_okay=False,
               path_type=Path), help="Extra lexicon TSV (term<TAB>type); repeatable.")
 @click.option("--skip-bad", is_flag=True, help="Warn about bad records and keep the good ones.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no warnings.")
+@click.option("-w", "--workers", type=click.IntRange(min=1), default=None,
+              help="Processes extracting papers in parallel [default: all cores].")
+@click.option("--dask", "dask", metavar="ADDRESS", default=None,
+              help="Extract on a Dask cluster: a scheduler address (tcp://host:8786), or "
+                   "'local' for a LocalCluster of --workers processes on this machine.")
+@click.option("--no-cache", is_flag=True, help="Extract every paper again, ignoring the "
+              "extraction cache in OUTPUT (the cache is still refreshed).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress and no warnings.")
 def build(inputs: tuple[Path, ...], outdir: Path, fmt: str | None, base_iri: str | None,
-          lexicons: tuple[Path, ...], skip_bad: bool, quiet: bool) -> None:
-    """Read paper lists (files or directories of .txt pages, .jsonl, .csv) and write
-    OUTPUT/graph.ttl, OUTPUT/graph.json and OUTPUT/graph.html."""
-    from kg.build import build_outputs
+          lexicons: tuple[Path, ...], skip_bad: bool, workers: int | None, dask: str | None,
+          no_cache: bool, quiet: bool) -> None:
+    """Read paper lists (files or directories of .txt pages, .jsonl, .csv, .parquet, each
+    possibly .gz/.bz2/.xz-compressed) and write OUTPUT/graph.ttl, graph.nt, graph.json,
+    graph.html and the SPARQL store graph.oxigraph/.
+
+    A rebuild extracts only the papers that are new or changed since the last build into
+    OUTPUT (a cache in OUTPUT/.paperkg-cache.sqlite); a change of the extractor or of a
+    --lexicon file invalidates it."""
+    from kg.build import OutputError, build_outputs
 
     try:
         papers = read_papers(list(inputs), fmt=fmt, skip_bad=skip_bad, warn=_warn(quiet))
     except InputError as e:
         raise click.ClickException(str(e)) from None
     try:
-        written = build_outputs(papers, outdir, base_iri=base_iri, lexicons=list(lexicons),
-                                quiet=quiet)
-    except ValueError as e:  # a bad lexicon file
+        s = build_outputs(papers, outdir, base_iri=base_iri, lexicons=list(lexicons),
+                          quiet=quiet, workers=workers, dask=dask, use_cache=not no_cache)
+    except (ValueError, OutputError) as e:  # a bad lexicon file, an unwritable directory
         raise click.ClickException(str(e)) from None
     if not quiet:
-        click.echo(f"{_count(len(papers), 'paper')} -> " + ", ".join(str(p) for p in written),
+        click.echo(f"{_count(s.papers, 'paper')} ({s.extracted:,} extracted, {s.cached:,} "
+                   f"cached), {_count(s.entities, 'entity', 'entities')}, "
+                   f"{_count(s.relations, 'relation')}, {_count(s.triples, 'triple')} in "
+                   f"{s.seconds:.1f} s", err=True)
+        click.echo(f"{_count(s.papers, 'paper')} -> " + ", ".join(str(p) for p in s.files),
                    err=True)
 
 

@@ -1,4 +1,6 @@
-"""Graph stage: papers, resolved entities and stated relations -> one networkx graph.
+"""Graph stage: papers, resolved entities and stated relations -> one graph, as a stream of
+nodes and edges (`graph_items`) that the exporters write chunk by chunk, or held in memory as
+a networkx graph (`build_graph`, `to_networkx`) for small graphs, `kg view` and `kg eval`.
 
 A `MultiDiGraph` whose edges are keyed by their kind in `kg.model.RELATION_KINDS`, so two
 kinds of edge between the same nodes (BERT uses and is compared with ELMo) both stand.
@@ -15,9 +17,11 @@ exporter names a node the same way. Edges, each with ``relation`` = its kind:
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
+import json
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from itertools import combinations
+from typing import TextIO
 
 import networkx as nx
 
@@ -26,6 +30,7 @@ from kg.model import (
     ENTITY_KINDS,
     PAPER_KINDS,
     Entity,
+    Mention,
     Paper,
     Relation,
     relation_kind,
@@ -39,68 +44,150 @@ def paper_node(paper: Paper) -> str:
     return f"paper/{slugify(paper.id)}"
 
 
-def entity_nodes(entities: list[Entity]) -> dict[str, str]:
-    """Entity key -> node id ``<type>/<slug of label>``; a clash gets a digest of the key."""
+def entity_nodes(entities: Iterable[tuple[str, str, str]]) -> dict[str, str]:
+    """(key, type, label) of each entity -> its node id ``<type>/<slug of label>``; ids that
+    clash get a digest of the key."""
+    entities = list(entities)
     ids: dict[str, str] = {}
-    taken: Counter = Counter(f"{e.type.lower()}/{slugify(e.label)}" for e in entities)
-    for e in entities:
-        node = f"{e.type.lower()}/{slugify(e.label)}"
+    taken: Counter = Counter(f"{type_.lower()}/{slugify(label)}" for _, type_, label in entities)
+    for key, type_, label in entities:
+        node = f"{type_.lower()}/{slugify(label)}"
         if taken[node] > 1:
-            node += "-" + hashlib.sha1(e.key.encode()).hexdigest()[:6]
-        ids[e.key] = node
+            node += "-" + hashlib.sha1(key.encode()).hexdigest()[:6]
+        ids[key] = node
     return ids
+
+
+#: Co-occurrence edges are kept between the entities seen in the most papers, this many: the
+#: pairs of all entities are O(entities per paper ** 2) per paper, and the one reader of these
+#: edges, the HTML page, draws at most this many entities.
+COOCCURRING_ENTITIES = 2000
+
+#: One element of the graph, in the order networkx iterates the graph `build_graph` makes:
+#: ``("node", id, attrs)`` for every node (papers, then entities, each by id), then
+#: ``("edge", source, target, kind, attrs)`` grouped by source node in that order.
+Item = tuple
+#: One paper, its mentions with the entity node each resolved to, and the relations it states.
+PaperMentions = tuple[Paper, list[tuple[Mention, str]], Iterable[Relation]]
+
+
+def paper_attrs(p: Paper) -> dict:
+    return {"kind": "paper", "label": p.title, "abstract": p.abstract, "url": p.url,
+            "arxiv": p.arxiv_id, "date": p.date, "authors": list(p.authors), "paper_id": p.id}
+
+
+def entity_attrs(type_: str, label: str, aliases: list[str], papers: int) -> dict:
+    return {"kind": "entity", "type": type_, "label": label, "aliases": aliases,
+            "papers": papers}
+
+
+def most_mentioned(entities: dict[str, dict]) -> list[str]:
+    """Entity node ids, most papers first, then by label (the HTML page's ranking)."""
+    return sorted(entities, key=lambda n: (-entities[n]["papers"],
+                                           entities[n]["label"].casefold(), n))
+
+
+def graph_items(papers: Iterable[Paper], entities: dict[str, dict],
+                paper_mentions: Iterable[PaperMentions]) -> Iterator[Item]:
+    """The graph as a stream of nodes and edges (see `Item`).
+
+    `papers` and `paper_mentions` come by paper node id; `entities` maps entity node ids to
+    their attributes. Memory holds the entity nodes, the stated relations and the counts of
+    co-occurring pairs among the `COOCCURRING_ENTITIES` most mentioned entities; papers and
+    their evidence stream through."""
+    for p in papers:
+        yield "node", paper_node(p), paper_attrs(p)
+    for node in sorted(entities):
+        yield "node", node, entities[node]
+    top = set(most_mentioned(entities)[:COOCCURRING_ENTITIES])
+    stated: dict[tuple, dict[tuple, dict]] = {}
+    pairs: Counter = Counter()
+    for paper, mentions, relations in paper_mentions:
+        u = paper_node(paper)
+        edges: dict[str, dict] = {}
+        intro = {v for m, v in mentions if m.introduced}
+        for m, v in sorted(mentions, key=lambda mv: (mv[1], mv[0].field != "title",
+                                                     mv[0].start)):
+            attrs = edges.setdefault(v, {"relation": INTRODUCES if v in intro else MENTIONS,
+                                         "evidence": []})
+            attrs["evidence"].append({"field": m.field, "start": m.start, "end": m.end,
+                                      "text": m.text, "sentence": m.sentence,
+                                      "rule": m.evidence})
+        for v, attrs in edges.items():
+            yield "edge", u, v, attrs["relation"], attrs
+        pairs.update(combinations([v for v in edges if v in top], 2))
+        node_at = {m.ref: v for m, v in mentions}
+        for r in relations:
+            h, t = node_at.get(r.head), node_at.get(r.tail)
+            if h is None or t is None or h == t:
+                continue
+            if not relation_kind(r.kind).allows(entities[h]["type"], entities[t]["type"]):
+                continue  # the ends were typed again by resolution
+            stated.setdefault((h, r.kind, t), {}).setdefault(
+                (u, r.sentence), {"paper": u, "sentence": r.sentence, "rule": r.rule})
+    # entity -> entity edges by source: the stated relations (by kind, then target), then the
+    # co-occurrences, a target's kinds together: the order networkx keeps them in
+    out: dict[str, dict[str, list[tuple[str, dict]]]] = defaultdict(dict)
+    for (h, kind, t), by in sorted(stated.items()):
+        out[h].setdefault(t, []).append((kind, {"relation": kind, "statements": [
+            s for _, s in sorted(by.items())]}))
+    del stated
+    for (a, b), weight in sorted(pairs.items()):
+        out[a].setdefault(b, []).append((CO_OCCURS, {"relation": CO_OCCURS, "weight": weight}))
+    del pairs
+    for u in sorted(out):
+        for v, keyed in out.pop(u).items():
+            for kind, attrs in keyed:
+                yield "edge", u, v, kind, attrs
+
+
+def to_networkx(items: Iterable[Item]) -> nx.MultiDiGraph:
+    g = nx.MultiDiGraph()
+    for item in items:
+        if item[0] == "node":
+            g.add_node(item[1], **item[2])
+        else:
+            g.add_edge(item[1], item[2], key=item[3], **item[4])
+    return g
 
 
 def build_graph(papers: list[Paper], entities: list[Entity],
                 relations: Iterable[Relation] = ()) -> nx.MultiDiGraph:
-    """The knowledge graph, with nodes and edges added in a stable order."""
-    g = nx.MultiDiGraph()
-    for p in sorted(papers, key=paper_node):
-        g.add_node(paper_node(p), kind="paper", label=p.title, abstract=p.abstract, url=p.url,
-                   arxiv=p.arxiv_id, date=p.date, authors=list(p.authors), paper_id=p.id)
-    node_of = {p.id: paper_node(p) for p in papers}
-    ids = entity_nodes(entities)
-    for e in sorted(entities, key=lambda e: ids[e.key]):
-        g.add_node(ids[e.key], kind="entity", type=e.type, label=e.label, aliases=e.aliases,
-                   papers=len(e.papers))
-    edges: dict[tuple[str, str], dict] = {}
+    """The knowledge graph in memory: nodes and edges in a stable order (see `graph_items`)."""
+    ids = entity_nodes((e.key, e.type, e.label) for e in entities)
+    mentions: dict[str, list[tuple[Mention, str]]] = defaultdict(list)
     for e in entities:
-        intro = set(e.introduced_by)
-        for m in sorted(e.mentions, key=lambda m: (m.paper_id, m.field != "title", m.start)):
-            attrs = edges.setdefault((node_of[m.paper_id], ids[e.key]), {
-                "relation": INTRODUCES if m.paper_id in intro else MENTIONS, "evidence": []})
-            attrs["evidence"].append({"field": m.field, "start": m.start, "end": m.end,
-                                      "text": m.text, "sentence": m.sentence,
-                                      "rule": m.evidence})
-    for (u, v), attrs in sorted(edges.items()):
-        g.add_edge(u, v, key=attrs["relation"], **attrs)
-    for (h, kind, t), statements in sorted(_stated(g, entities, ids, node_of,
-                                                   relations).items()):
-        g.add_edge(h, t, key=kind, relation=kind, statements=statements)
-    for (a, b), weight in sorted(cooccurrence(g).items()):
-        g.add_edge(a, b, key=CO_OCCURS, relation=CO_OCCURS, weight=weight)
-    return g
-
-
-def _stated(g: nx.MultiDiGraph, entities: list[Entity], ids: dict[str, str],
-            node_of: dict[str, str], relations: Iterable[Relation]) -> dict[tuple, list[dict]]:
-    """(head node, kind, tail node) -> the statements of it, one per paper and sentence.
-
-    A relation whose ends resolved to one entity, or to entities of types its kind does not
-    relate (the ends were typed again by resolution), is dropped."""
-    node_at = {(m.paper_id, m.field, m.start): ids[e.key] for e in entities for m in e.mentions}
-    stated: dict[tuple, dict[tuple, dict]] = {}
+        for m in e.mentions:
+            mentions[m.paper_id].append((m, ids[e.key]))
+    stated: dict[str, list[Relation]] = defaultdict(list)
     for r in relations:
-        h = node_at.get((r.paper_id, *r.head))
-        t = node_at.get((r.paper_id, *r.tail))
-        if h is None or t is None or h == t:
-            continue
-        if not relation_kind(r.kind).allows(g.nodes[h]["type"], g.nodes[t]["type"]):
-            continue
-        paper = node_of[r.paper_id]
-        stated.setdefault((h, r.kind, t), {}).setdefault(
-            (paper, r.sentence), {"paper": paper, "sentence": r.sentence, "rule": r.rule})
-    return {key: [s for _, s in sorted(by.items())] for key, by in stated.items()}
+        stated[r.paper_id].append(r)
+    by_node = sorted(papers, key=paper_node)
+    return to_networkx(graph_items(
+        by_node, {ids[e.key]: entity_attrs(e.type, e.label, e.aliases, len(e.papers))
+                  for e in entities},
+        ((p, mentions[p.id], stated[p.id]) for p in by_node)))
+
+
+def write_json(items: Iterable[Item], out: TextIO) -> Iterator[Item]:
+    """Write the graph as networkx node-link JSON (`networkx.node_link_graph` reads it back),
+    one node or edge per line with sorted keys, while passing the items on."""
+    out.write('{"directed": true, "multigraph": true, "graph": {}, "nodes": [')
+    section, sep = "nodes", "\n"
+    for item in items:
+        if item[0] == "node":
+            record = {**item[2], "id": item[1]}
+        else:
+            if section == "nodes":
+                out.write('\n], "edges": [')
+                section, sep = "edges", "\n"
+            record = {**item[4], "source": item[1], "target": item[2], "key": item[3]}
+        out.write(sep + json.dumps(record, ensure_ascii=False, sort_keys=True))
+        sep = ",\n"
+        yield item
+    if section == "nodes":
+        out.write('\n], "edges": [')
+    out.write("\n]}\n")
 
 
 def mention_edges(g: nx.MultiDiGraph, paper: str | None = None

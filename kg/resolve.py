@@ -11,6 +11,7 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from kg.model import TYPES, Entity, Mention
 
@@ -35,49 +36,100 @@ def name_key(name: str) -> str:
     return "".join(words)
 
 
-def _acronym_links(mentions: list[Mention]) -> tuple[dict[tuple[str, str], str], dict[str, str]]:
-    """(paper, acronym key) -> long-form key where a paper defines it, and acronym key ->
-    long-form key where the whole corpus agrees on one long form."""
-    local: dict[tuple[str, str], str] = {}
-    forms: dict[str, Counter] = defaultdict(Counter)
+def acronym_forms(mentions: Iterable[Mention], forms: dict[str, Counter]) -> None:
+    """Count, into `forms`, the long forms that papers define for each acronym key."""
     for m in mentions:
         if m.long_form:
-            long_key = name_key(m.long_form)
-            local[(m.paper_id, name_key(m.text))] = long_key
-            forms[name_key(m.text)][long_key] += 1
-    corpus = {short: c.most_common(1)[0][0] for short, c in forms.items() if len(c) == 1}
-    return local, corpus
+            forms[name_key(m.text)][name_key(m.long_form)] += 1
+
+
+@dataclass
+class Tally:
+    """What resolution keeps of one entity while the papers stream past: type votes, surface
+    forms (all, and the full names), and how many papers name it."""
+
+    votes: Counter = field(default_factory=Counter)
+    surface: Counter = field(default_factory=Counter)
+    full: Counter = field(default_factory=Counter)
+    papers: int = 0
+
+    def summary(self) -> tuple[str, str, list[str]]:
+        """Type by weighted vote; label the most frequent full name (not an acronym or a bare
+        head), every surface form an alias."""
+        type_ = max(self.votes, key=lambda t: (self.votes[t], -TYPES.index(t)))
+        full = self.full or self.surface
+        label = max(full, key=lambda s: (full[s], len(s), s))
+        return type_, label, sorted(self.surface)
+
+
+class Resolver:
+    """Resolution in two streaming passes over the papers, one paper's mentions at a time,
+    holding per-entity tallies only (memory grows with entities, not with mentions):
+
+    1. `learn` every paper: the acronyms' long forms across the corpus;
+    2. `add` every paper: the entity key of each mention, tallied.
+
+    `keys` gives a paper's mention -> entity keys again (for the exporters' pass). An acronym
+    joins the long form its paper defines, else the one long form the corpus gives it; an
+    acronym with several long forms in the corpus and none in its paper stays an entity of
+    its own rather than joining the wrong one."""
+
+    def __init__(self) -> None:
+        self.forms: dict[str, Counter] = defaultdict(Counter)
+        self.tallies: dict[str, Tally] = {}
+        self._corpus: dict[str, str] | None = None
+
+    def learn(self, mentions: Iterable[Mention]) -> None:
+        acronym_forms(mentions, self.forms)
+
+    @property
+    def corpus(self) -> dict[str, str]:
+        """Acronym key -> long-form key, where the whole corpus agrees on one long form."""
+        if self._corpus is None:
+            self._corpus = {short: c.most_common(1)[0][0] for short, c in self.forms.items()
+                            if len(c) == 1}
+        return self._corpus
+
+    def keys(self, mentions: list[Mention]) -> list[tuple[str, bool]]:
+        """One paper's mentions -> (entity key, whether the mention is not the full name: an
+        acronym or a bare head) each."""
+        local = {}
+        for m in mentions:
+            if m.long_form:
+                local[name_key(m.text)] = name_key(m.long_form)
+        out = []
+        for m in mentions:
+            key = name_key(m.refers_to or m.text)
+            target = local.get(key) or self.corpus.get(key)
+            out.append((target or key, bool(target or m.refers_to)))
+        return out
+
+    def add(self, mentions: list[Mention]) -> list[str]:
+        """Tally one paper's mentions; returns their entity keys."""
+        keys = self.keys(mentions)
+        for key in dict.fromkeys(k for k, _ in keys):
+            self.tallies.setdefault(key, Tally()).papers += 1
+        for m, (key, short) in zip(mentions, keys, strict=True):
+            t = self.tallies[key]
+            t.votes.update(dict(m.votes))
+            t.surface[m.text] += 1
+            if not short:
+                t.full[m.text] += 1
+        return [k for k, _ in keys]
 
 
 def resolve(mentions: Iterable[Mention]) -> list[Entity]:
-    """Group mentions into entities; deterministic whatever the mention order.
-
-    An acronym joins the long form its paper defines, else the one long form the corpus
-    gives it; an acronym with several long forms in the corpus and none in its paper stays
-    an entity of its own rather than joining the wrong one.
-    """
-    mentions = list(mentions)
-    local, corpus = _acronym_links(mentions)
+    """Group mentions into entities, in memory (see `Resolver` for the streaming form);
+    deterministic whatever the mention order."""
+    by_paper: dict[str, list[Mention]] = defaultdict(list)
+    for m in mentions:
+        by_paper[m.paper_id].append(m)
+    r = Resolver()
+    for ms in by_paper.values():
+        r.learn(ms)
     groups: dict[str, list[Mention]] = defaultdict(list)
-    short: set[Mention] = set()  # acronyms and bare heads: not the full name
-    for m in mentions:
-        key = name_key(m.refers_to or m.text)
-        target = local.get((m.paper_id, key)) or corpus.get(key)
-        if target or m.refers_to:
-            short.add(m)
-        groups[target or key].append(m)
-    return sorted((_entity(key, ms, short) for key, ms in groups.items()),
-                  key=lambda e: (e.type, e.key))
-
-
-def _entity(key: str, mentions: list[Mention], short: set[Mention]) -> Entity:
-    """Type by weighted vote; label the most frequent full name (not an acronym or a bare
-    head), every surface form an alias."""
-    votes: Counter = Counter()
-    for m in mentions:
-        votes.update(dict(m.votes))
-    type_ = max(votes, key=lambda t: (votes[t], -TYPES.index(t)))
-    surface = Counter(m.text for m in mentions)
-    full = Counter(m.text for m in mentions if m not in short) or surface
-    label = max(full, key=lambda s: (full[s], len(s), s))
-    return Entity(key=key, type=type_, label=label, aliases=sorted(surface), mentions=mentions)
+    for ms in by_paper.values():
+        for m, key in zip(ms, r.add(ms), strict=True):
+            groups[key].append(m)
+    return sorted((Entity(key, *r.tallies[key].summary(), mentions=ms)
+                   for key, ms in groups.items()), key=lambda e: (e.type, e.key))

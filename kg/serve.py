@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import multiprocessing
+import os
 import queue
 import shutil
 import tempfile
@@ -27,6 +28,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pyoxigraph as ox
 
+from kg.export.rdf import current_store
 from kg.query import (
     GRAPH_FORMATS,
     RESULT_FORMATS,
@@ -214,8 +216,10 @@ class Endpoint:
         self.path, self.timeout, self.max_rows, self.cors = path, timeout, max_rows, cors
         self._dir = tempfile.mkdtemp(prefix="kg-serve-")
         try:
-            self.triples = _load(graph, self._dir)
-            self.workers = Workers(self._dir, workers, timeout, max_rows)
+            store_dir = _built(graph, self._dir)
+            self.triples = _load(graph, self._dir) if store_dir is None else len(
+                ox.Store.read_only(store_dir))
+            self.workers = Workers(store_dir or self._dir, workers, timeout, max_rows)
             self.httpd = make_server(host, port, self.app, server_class=_ThreadingServer,
                                      handler_class=WSGIRequestHandler if log else _QuietHandler)
         except BaseException:
@@ -286,6 +290,23 @@ class Endpoint:
         if len(queries) > 1:
             return _text(400, "one query at a time")
         return self.workers.run(queries[0], environ.get("HTTP_ACCEPT", ""))
+
+
+def _built(graph: Path, tmp: str) -> str | None:
+    """A copy (hard links where it can) in tmp of the store `kg build` wrote beside the graph,
+    when current: immune to a rebuild replacing it while the endpoint runs."""
+    built = current_store(graph)
+    if built is None:
+        return None
+
+    def link(src: str, dst: str) -> None:
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+
+    shutil.copytree(built, Path(tmp) / "built", copy_function=link)
+    return str(Path(tmp) / "built")
 
 
 def _load(graph: Path, store_dir: str) -> int:

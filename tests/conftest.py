@@ -13,7 +13,10 @@ from kg.cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
-OUTPUT_FILES = ("graph.ttl", "graph.json", "graph.html")
+OUTPUT_FILES = ("graph.ttl", "graph.nt", "graph.json", "graph.html")
+#: everything a build leaves in its output directory: the files, the extraction cache and the
+#: SPARQL store
+BUILD_ENTRIES = (*OUTPUT_FILES, ".paperkg-cache.sqlite", "graph.oxigraph")
 
 # Three small papers; every abstract is long enough (40+ words) to read as an abstract line.
 PAPERS = [

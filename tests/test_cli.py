@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import OUTPUT_FILES, PAPERS, jsonl_text
+from conftest import BUILD_ENTRIES, OUTPUT_FILES, PAPERS, jsonl_text
 from rdflib import RDF, Graph
 from rdflib.namespace import DCTERMS
 
@@ -42,11 +42,13 @@ def old_outputs(tmp_path) -> Path:
 def no_model(monkeypatch):
     """Bad input must be reported before the (slow) spaCy pipeline is loaded."""
     from kg import build as kg_build
+    from kg import parallel
 
     def refuse(*args, **kwargs):
         raise AssertionError("the pipeline was loaded")
 
-    monkeypatch.setattr(kg_build, "build_pipeline", refuse)
+    monkeypatch.setattr(parallel, "load_pipeline", refuse)
+    monkeypatch.setattr(kg_build, "load_pipeline", refuse)
 
 
 @pytest.mark.parametrize("fmt", ["page", "jsonl", "csv"])
@@ -56,8 +58,8 @@ def test_build_each_format(fmt, make_input, tmp_path, kg):
     assert result.exit_code == 0, result.output
     assert result.stdout == ""  # progress and summary go to stderr
     assert result.stderr.splitlines()[-1] == (
-        f"3 papers -> {out}/graph.ttl, {out}/graph.json, {out}/graph.html")
-    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)  # no temp file left
+        f"3 papers -> {out}/graph.ttl, {out}/graph.nt, {out}/graph.json, {out}/graph.html")
+    assert sorted(p.name for p in out.iterdir()) == sorted(BUILD_ENTRIES)  # no temp file left
     assert sorted(papers_in(out / "graph.ttl").values()) == sorted(p["title"] for p in PAPERS)
     data = json.loads((out / "graph.json").read_text(encoding="utf-8"))
     assert sum(n["kind"] == "paper" for n in data["nodes"]) == 3
