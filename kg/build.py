@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import os
 import shutil
 import sys
 import time
@@ -79,9 +80,12 @@ def check_output_dir(outdir: Path, papers: int) -> None:
     try:
         outdir.mkdir(parents=True, exist_ok=True)
         probe = outdir / f".{FILENAME}.probe"
-        with open(probe, "wb") as f:
-            f.write(b"paperkg")
-        probe.unlink()
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            os.write(fd, b"paperkg")
+        finally:
+            os.close(fd)
+            probe.unlink()
     except FileExistsError:
         raise OutputError(f"{outdir}: not a directory") from None
     except OSError as e:

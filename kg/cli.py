@@ -44,7 +44,7 @@ def _warn(quiet: bool):
 
 @cli.command(epilog=EXAMPLES_BUILD)
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-o", "--output", "outdir", type=click.Path(file_okay=False, path_type=Path),
+@click.option("-o", "--output", "outdir", type=click.Path(path_type=Path),
               default=Path("output"), show_default=True, help="Directory for the three files.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS),
               help="Force the input format (default: detected per file).")

@@ -65,7 +65,7 @@ def encode(extraction: Extraction) -> bytes:
     d = extraction.as_dict()
     sentences: dict[str, int] = {}
     for items in d.values():
-        for item in items if isinstance(items, list) else ():
+        for item in items if isinstance(items, (list, tuple)) else ():
             if isinstance(item, dict) and isinstance(item.get("sentence"), str):
                 item["sentence"] = sentences.setdefault(item["sentence"], len(sentences))
     d["sentences"] = list(sentences)
@@ -76,7 +76,7 @@ def decode(record: bytes) -> Extraction:
     d = json.loads(zlib.decompress(record))
     sentences = d.pop("sentences", [])
     for items in d.values():
-        for item in items if isinstance(items, list) else ():
+        for item in items if isinstance(items, (list, tuple)) else ():
             if isinstance(item, dict) and isinstance(item.get("sentence"), int):
                 item["sentence"] = sentences[item["sentence"]]
     return Extraction.from_dict(d)

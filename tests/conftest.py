@@ -70,6 +70,19 @@ FIRST_LINES = {"page": [9, 13, 17], "jsonl": [1, 2, 3], "csv": [2, 3, 4]}
 
 
 @pytest.fixture
+def no_model(monkeypatch):
+    """Bad input must be reported before the (slow) spaCy pipeline is loaded."""
+    from kg import build as kg_build
+    from kg import parallel
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the pipeline was loaded")
+
+    monkeypatch.setattr(parallel, "load_pipeline", refuse)
+    monkeypatch.setattr(kg_build, "load_pipeline", refuse)
+
+
+@pytest.fixture
 def make_input(tmp_path):
     """make_input(fmt, papers=PAPERS, name=None) -> the path of a paper list in that format."""
 
@@ -155,7 +168,7 @@ def kg():
 def seed_outputs(tmp_path_factory) -> Path:
     """The three files built once from seeds/ (the lead keeps output/ equal to them)."""
     out = tmp_path_factory.mktemp("seed-build")
-    result = run_kg("build", SEEDS, "-o", out, "-q")
+    result = run_kg("build", SEEDS, "-o", out, "-q", "--workers", "2")
     assert result.exit_code == 0, result.output + repr(result.exception)
     return out
 

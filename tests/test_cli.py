@@ -38,19 +38,6 @@ def old_outputs(tmp_path) -> Path:
     return out
 
 
-@pytest.fixture
-def no_model(monkeypatch):
-    """Bad input must be reported before the (slow) spaCy pipeline is loaded."""
-    from kg import build as kg_build
-    from kg import parallel
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("the pipeline was loaded")
-
-    monkeypatch.setattr(parallel, "load_pipeline", refuse)
-    monkeypatch.setattr(kg_build, "load_pipeline", refuse)
-
-
 @pytest.mark.parametrize("fmt", ["page", "jsonl", "csv"])
 def test_build_each_format(fmt, make_input, tmp_path, kg):
     out = tmp_path / "new" / "out"
