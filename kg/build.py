@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import hashlib
+import json
 import os
 import shutil
 import sys
@@ -50,6 +52,11 @@ from kg.resolve import Resolver, resolve
 from kg.store import FILENAME, Store, fingerprint, paper_key
 
 FILES = ("graph.ttl", "graph.nt", "graph.json", "graph.html")
+LAST_BUILD = "last_build"
+#: what the outputs are made with besides the extraction records: paperkg's code and the
+#: exporters' libraries (a change makes the next build rewrite every output)
+EXPORT_CODE = fingerprint(sources=("*.py", "export/*.py", "export/templates/*"),
+                          dists=("paperkg", "networkx", "pyoxigraph", "pyvis", "rdflib"))
 STORE_DIR = "graph.oxigraph"
 #: Up to this many papers graph.html holds the whole graph; above, the entities it draws.
 HTML_FULL_PAPERS = 2000
@@ -159,12 +166,12 @@ def _chunks(papers: list[Paper], size: int) -> Iterator[list[Paper]]:
 
 
 def extract_into(store: Store, papers: list[Paper], lexicons: tuple[str, ...], workers: int,
-                 dask: str | None, progress_out: TextIO | None) -> int:
+                 dask: str | None, progress_out: TextIO | None) -> tuple[int, str]:
     """Stage `papers` in the store's run table and extract those without a cached record;
-    returns how many were extracted."""
+    returns how many were extracted, and the digest of the staged papers."""
     keys = [paper_key(store.fp, p) for p in papers]
-    store.add_papers((i, paper_node(p), k, p) for i, (p, k) in enumerate(zip(papers, keys,
-                                                                            strict=True)))
+    staged_digest = store.add_papers((i, paper_node(p), k, p) for i, (p, k) in enumerate(
+        zip(papers, keys, strict=True)))
     hits: set[str] = set()
     for i in range(0, len(keys), 500):
         hits |= store.cached(keys[i:i + 500])
@@ -183,7 +190,7 @@ def extract_into(store: Store, papers: list[Paper], lexicons: tuple[str, ...], w
             progress.update(len(chunk))
     else:
         progress.update(0)
-    return len(todo)
+    return len(todo), staged_digest
 
 
 def resolve_store(store: Store) -> tuple[Resolver, dict[str, str], dict[str, dict]]:
@@ -216,27 +223,42 @@ def store_items(store: Store, resolver: Resolver, nodes: dict[str, str],
 class _HtmlPart:
     """Collects, while the stream passes, what graph.html draws: the whole graph when it has
     at most `HTML_FULL_PAPERS` papers, else the `COOCCURRING_ENTITIES` entities seen in the
-    most papers with their co-occurrences; and counts the stated relations."""
+    most papers and, of each, the co-occurrences the page can draw (its strongest
+    `CO_OCCURS_PER_NODE`; the page picks those among what it is given); and counts the
+    stated relations."""
 
     def __init__(self, papers: int, entities: dict[str, dict]):
         self.full = papers <= HTML_FULL_PAPERS
         self.papers, self.relations = papers, 0
         self.keep = set(most_mentioned(entities)[:COOCCURRING_ENTITIES])
         self.items: list[Item] = []
+        self.strongest: dict[str, list[tuple[int, str, str]]] = {}
 
     def collect(self, items: Iterable[Item]) -> Iterator[Item]:
+        from kg.export.html import CO_OCCURS_PER_NODE
+
         for item in items:
             if item[0] == "edge" and item[3] in ENTITY_KINDS:
                 self.relations += 1
-            if self.full or (item[1] in self.keep and (
-                    item[0] == "node" or item[3] == CO_OCCURS and item[2] in self.keep)):
+            if self.full or item[0] == "node" and item[1] in self.keep:
                 self.items.append(item)
+            elif item[0] == "edge" and item[3] == CO_OCCURS and item[1] in self.keep \
+                    and item[2] in self.keep:
+                key = (-item[4]["weight"], item[1], item[2])
+                for end in item[1:3]:
+                    best = self.strongest.setdefault(end, [])
+                    best.append(key)
+                    if len(best) > CO_OCCURS_PER_NODE:
+                        best.remove(max(best))
             yield item
 
     def html(self, total_entities: int) -> str:
         from kg.export.html import to_html
 
-        g = to_networkx(self.items)
+        lines = sorted({k for best in self.strongest.values() for k in best},
+                       key=lambda k: (k[1], k[2]))
+        g = to_networkx([*self.items, *(("edge", u, v, CO_OCCURS, {
+            "relation": CO_OCCURS, "weight": -w}) for w, u, v in lines)])
         if self.full:
             return to_html(g)
         return to_html(g, title=f"paperkg: {self.papers:,} papers, {total_entities:,} entities "
@@ -249,6 +271,8 @@ def build_outputs(papers: list[Paper], outdir: Path, base_iri: str | None = None
                   progress: TextIO | None = None) -> Summary:
     """Build the graph and write graph.ttl, graph.nt, graph.json, graph.html and the Oxigraph
     store atomically into `outdir`, reusing the cached extraction of unchanged papers."""
+    from kg.export import rdf
+
     started = time.monotonic()
     lexicons = tuple(str(Path(p).resolve()) for p in lexicons)
     check_output_dir(outdir, len(papers))
@@ -259,43 +283,68 @@ def build_outputs(papers: list[Paper], outdir: Path, base_iri: str | None = None
         store = Store(outdir / FILENAME, fingerprint(lexicons), use_cache)
         try:
             summary = Summary(papers=len(papers))
-            summary.extracted = extract_into(store, papers, lexicons,
-                                             workers or default_workers(), dask, out)
+            summary.extracted, staged_digest = extract_into(
+                store, papers, lexicons, workers or default_workers(), dask, out)
             summary.cached = len(papers) - summary.extracted
-            _note(out, "resolving")
+            # the same papers, extractor, exporters and options as the last build, whose
+            # outputs are still as it left them: nothing to redo
+            digest = hashlib.sha256(f"{staged_digest} {base_iri} {EXPORT_CODE}".encode())
+            last = json.loads(store.get(LAST_BUILD) or "{}")
+            if not summary.extracted and last.get("digest") == digest.hexdigest() and \
+                    last.get("outputs") == _signature(outdir):
+                _note(out, "outputs up to date", started)
+                summary.entities, summary.relations, summary.triples = last["counts"]
+                return _finish(summary, outdir, started)
+            _note(out, "resolving...", started)
             resolver, nodes, entities = resolve_store(store)
             summary.entities = len(entities)
-            _note(out, "writing")
+            _note(out, "writing...", started)
             html = _HtmlPart(len(papers), entities)
             with staged() as st:
                 files = {name: st.file(outdir / name) for name in FILES}
                 with open(files["graph.json"], "w", encoding="utf-8", newline="\n") as f:
                     items = write_json(store_items(store, resolver, nodes, entities), f)
-                    summary.triples = _write_rdf(html.collect(items), base_iri, files,
-                                                 st.directory(outdir / STORE_DIR))
+                    summary.triples, header = rdf.write_ntriples(
+                        html.collect(items), base_iri or DEFAULT_BASE, files["graph.nt"])
+                # the store loads (Oxigraph, off the GIL) while Turtle and HTML are written
+                loading = rdf.load_store(files["graph.nt"], st.directory(outdir / STORE_DIR),
+                                         header)
+                rdf.write_turtle(files["graph.nt"], files["graph.ttl"], header)
                 files["graph.html"].write_text(html.html(len(entities)), encoding="utf-8")
+                loading.join()
             summary.relations = html.relations
             store.prune()
+            store.set(LAST_BUILD, json.dumps({
+                "digest": digest.hexdigest(), "outputs": _signature(outdir),
+                "counts": [summary.entities, summary.relations, summary.triples]}))
         finally:
             store.close()
     finally:
         lock.close()
+    return _finish(summary, outdir, started)
+
+
+def _finish(summary: Summary, outdir: Path, started: float) -> Summary:
     summary.files = [outdir / name for name in FILES]
     summary.seconds = time.monotonic() - started
     return summary
 
 
-def _write_rdf(items: Iterable[Item], base_iri: str | None, files: dict[str, Path],
-               store_dir: Path) -> int:
-    from kg.export.rdf import write_rdf
+def _signature(outdir: Path) -> list:
+    """Size and modification time of each output: whether they are still the build's."""
+    sig = []
+    for path in [*(outdir / name for name in FILES), outdir / STORE_DIR / "source"]:
+        try:
+            st = path.stat()
+            sig.append([path.name, st.st_size, st.st_mtime_ns])
+        except OSError:
+            sig.append([path.name, None, None])
+    return sig
 
-    return write_rdf(items, base_iri or DEFAULT_BASE, files["graph.nt"], files["graph.ttl"],
-                     store_dir)
 
-
-def _note(out: TextIO | None, stage: str) -> None:
+def _note(out: TextIO | None, stage: str, started: float) -> None:
     if out:
-        out.write(f"{stage}...\n")
+        out.write(f"{stage} ({time.monotonic() - started:.1f} s)\n")
         out.flush()
 
 

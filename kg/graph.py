@@ -24,6 +24,7 @@ from itertools import combinations
 from typing import TextIO
 
 import networkx as nx
+import numpy as np
 
 from kg.ingest import slugify
 from kg.model import (
@@ -99,9 +100,11 @@ def graph_items(papers: Iterable[Paper], entities: dict[str, dict],
         yield "node", paper_node(p), paper_attrs(p)
     for node in sorted(entities):
         yield "node", node, entities[node]
-    top = set(most_mentioned(entities)[:COOCCURRING_ENTITIES])
+    # co-occurrence counts of the most mentioned entities, a matrix in node id order
+    top = sorted(most_mentioned(entities)[:COOCCURRING_ENTITIES])
+    index = {n: i for i, n in enumerate(top)}
+    together = np.zeros((len(top), len(top)), dtype=np.uint32)
     stated: dict[tuple, dict[tuple, dict]] = {}
-    pairs: Counter = Counter()
     for paper, mentions, relations in paper_mentions:
         u = paper_node(paper)
         edges: dict[str, dict] = {}
@@ -115,7 +118,10 @@ def graph_items(papers: Iterable[Paper], entities: dict[str, dict],
                                       "rule": m.evidence})
         for v, attrs in edges.items():
             yield "edge", u, v, attrs["relation"], attrs
-        pairs.update(combinations([v for v in edges if v in top], 2))
+        ids = np.array([index[v] for v in edges if v in index], dtype=np.intp)  # ascending
+        if len(ids) > 1:
+            a, b = np.triu_indices(len(ids), 1)
+            together[ids[a], ids[b]] += 1
         node_at = {m.ref: v for m, v in mentions}
         for r in relations:
             h, t = node_at.get(r.head), node_at.get(r.tail)
@@ -127,16 +133,22 @@ def graph_items(papers: Iterable[Paper], entities: dict[str, dict],
                 (u, r.sentence), {"paper": u, "sentence": r.sentence, "rule": r.rule})
     # entity -> entity edges by source: the stated relations (by kind, then target), then the
     # co-occurrences, a target's kinds together: the order networkx keeps them in
-    out: dict[str, dict[str, list[tuple[str, dict]]]] = defaultdict(dict)
+    relations_of: dict[str, list[tuple[str, str, dict]]] = defaultdict(list)
     for (h, kind, t), by in sorted(stated.items()):
-        out[h].setdefault(t, []).append((kind, {"relation": kind, "statements": [
+        relations_of[h].append((kind, t, {"relation": kind, "statements": [
             s for _, s in sorted(by.items())]}))
     del stated
-    for (a, b), weight in sorted(pairs.items()):
-        out[a].setdefault(b, []).append((CO_OCCURS, {"relation": CO_OCCURS, "weight": weight}))
-    del pairs
-    for u in sorted(out):
-        for v, keyed in out.pop(u).items():
+    rows = {top[i] for i in np.flatnonzero(together.any(axis=1))}
+    for u in sorted(relations_of.keys() | rows):
+        targets: dict[str, list[tuple[str, dict]]] = {}
+        for kind, t, attrs in relations_of.pop(u, ()):
+            targets.setdefault(t, []).append((kind, attrs))
+        if u in rows:
+            row = together[index[u]]
+            for j in np.flatnonzero(row):
+                targets.setdefault(top[j], []).append(
+                    (CO_OCCURS, {"relation": CO_OCCURS, "weight": int(row[j])}))
+        for v, keyed in targets.items():
             for kind, attrs in keyed:
                 yield "edge", u, v, kind, attrs
 

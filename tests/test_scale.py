@@ -83,6 +83,20 @@ def test_cache_missed_for_a_changed_lexicon(papers_file, tmp_path, kg):
     assert counts(edited) == "3 extracted, 0 cached"
 
 
+def test_unchanged_rebuild_rewrites_only_outputs_that_changed(papers_file, tmp_path, kg):
+    out = tmp_path / "out"
+    kg("build", papers_file, "-o", out, "-w", "1", "-q")
+    before = {name: (out / name).read_bytes() for name in OUTPUT_FILES}
+    again = kg("build", papers_file, "-o", out, "-w", "1")
+    assert "outputs up to date" in again.stderr
+    (out / "graph.html").unlink()
+    (out / "graph.ttl").write_text("edited\n")
+    repaired = kg("build", papers_file, "-o", out, "-w", "1")
+    assert "outputs up to date" not in repaired.stderr
+    assert counts(repaired) == "0 extracted, 3 cached"
+    assert {name: (out / name).read_bytes() for name in OUTPUT_FILES} == before
+
+
 def test_no_cache_extracts_everything(papers_file, tmp_path, kg):
     out = tmp_path / "out"
     kg("build", papers_file, "-o", out, "-w", "1", "-q")

@@ -8,23 +8,23 @@ states is the direct triple (``?h kg:evaluatedOn ?t``) and an ``rdf:Statement`` 
 paper (``kg:statedIn``) with its sentence (``kg:evidence``). Properties come from the
 relation-kind table of `kg.model`.
 
-The triples are made from the graph's stream of nodes and edges (`kg.graph.graph_items`) as
-pyoxigraph terms and written by Oxigraph's serialisers chunk by chunk: N-Triples first (one
-triple a line, streamable), then Turtle from it, deterministic and byte-identical between
-runs; an on-disk Oxigraph store is bulk-loaded from the N-Triples for `kg query` and
-`kg serve`. `to_rdf` gives the same triples as an rdflib `Graph` for Python users and SHACL.
+The triples are made from the graph's stream of nodes and edges (`kg.graph.graph_items`) and
+written as N-Triples lines, chunk by chunk (every IRI is made of slugs, so only literals need
+escaping); Oxigraph turns that file into Turtle (deterministic, byte-identical between runs)
+and bulk-loads it into the on-disk store that `kg query` and `kg serve` open. `to_rdf` gives
+the same triples as an rdflib `Graph`, for Python users and SHACL.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import networkx as nx
 import pyoxigraph as ox
-from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
+from rdflib import RDF, RDFS, XSD, Graph, Namespace
 from rdflib.namespace import DCTERMS, OWL, PROV, SKOS
 
 from kg.export import DEFAULT_BASE
@@ -45,76 +45,90 @@ TURTLE_PREFIXES = {p: str(PREFIXES[p]) for p in ("dcterms", "kg", "rdf", "rdfs",
 HEADER = "# paperkg "
 
 
-def triples(items: Iterable[Item], base: str = DEFAULT_BASE) -> Iterator[ox.Triple]:
-    """The RDF of the graph's nodes and edges (`kg.graph.graph_items`), item by item: a
-    source node's direct triples first, then the mention and statement nodes of its edges."""
+def _literal(text: str) -> str:
+    return '"' + text.translate(_ESCAPES) + '"'
+
+
+_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
+_INTEGER = f"^^<{XSD.integer}>"
+_ANY_URI = f"^^<{XSD.anyURI}>"
+
+
+def triples(items: Iterable[Item], base: str = DEFAULT_BASE) -> Iterator[str]:
+    """The RDF of the graph's nodes and edges (`kg.graph.graph_items`) as N-Triples lines,
+    item by item: a source node's direct triples first, then the mention and statement nodes
+    of its edges."""
     base = base if base.endswith(("/", "#")) else base + "/"
-    T, N, L = ox.Triple, ox.NamedNode, ox.Literal
-    kg = {name: N(str(KG) + name) for name in (
+    kg = {k.prop: f"<{KG}{k.prop}>" for k in RELATION_KINDS if k.prop}
+    kg.update({name: f"<{KG}{name}>" for name in (
         "Paper", "Mention", "arxivId", "paperCount", "mentionOf", "inPaper", "surfaceForm",
-        "field", "start", "end", "sentence", "rule", "statedIn", "evidence",
-        *(k.prop for k in RELATION_KINDS if k.prop))}
-    a, label, alt = N(str(RDF.type)), N(str(RDFS.label)), N(str(SKOS.altLabel))
-    title, abstract, ident = N(str(DCTERMS.title)), N(str(DCTERMS.abstract)), N(
-        str(DCTERMS.identifier))
-    date, creator, url = N(str(DCTERMS.date)), N(str(DCTERMS.creator)), N(str(SCHEMA.url))
-    statement, subj, pred, obj = (N(str(t)) for t in (RDF.Statement, RDF.subject,
-                                                      RDF.predicate, RDF.object))
-    any_uri = N(str(XSD.anyURI))
-    later: list[ox.Triple] = []  # the evidence of the current source node's edges
+        "field", "start", "end", "sentence", "rule", "statedIn", "evidence")})
+    a, label, alt = f"<{RDF.type}>", f"<{RDFS.label}>", f"<{SKOS.altLabel}>"
+    title, abstract, ident = f"<{DCTERMS.title}>", f"<{DCTERMS.abstract}>", \
+        f"<{DCTERMS.identifier}>"
+    date, creator, url = f"<{DCTERMS.date}>", f"<{DCTERMS.creator}>", f"<{SCHEMA.url}>"
+    statement, subj, pred, obj = (f"<{t}>" for t in (RDF.Statement, RDF.subject, RDF.predicate,
+                                                       RDF.object))
+    later: list[str] = []  # the evidence of the current source node's edges
     source = None
     for item in items:
-        s = N(base + item[1])
+        s = f"<{base}{item[1]}>"
         if item[1] != source:
             yield from later
             later, source = [], item[1]
         if item[0] == "node":
             d = item[2]
             if d["kind"] == "paper":
-                yield T(s, a, kg["Paper"])
-                yield T(s, title, L(d["label"]))
-                yield T(s, abstract, L(d["abstract"]))
-                yield T(s, ident, L(d["paper_id"]))
+                yield f"{s} {a} {kg['Paper']} .\n"
+                yield f"{s} {title} {_literal(d['label'])} .\n"
+                yield f"{s} {abstract} {_literal(d['abstract'])} .\n"
+                yield f"{s} {ident} {_literal(d['paper_id'])} .\n"
                 if d["url"]:
-                    yield T(s, url, L(d["url"], datatype=any_uri))
+                    yield f"{s} {url} {_literal(d['url'])}{_ANY_URI} .\n"
                 if d["arxiv"]:
-                    yield T(s, kg["arxivId"], L(d["arxiv"]))
+                    yield f"{s} {kg['arxivId']} {_literal(d['arxiv'])} .\n"
                 if d["date"]:
-                    yield T(s, date, L(d["date"]))
+                    yield f"{s} {date} {_literal(d['date'])} .\n"
                 for author in d["authors"]:
-                    yield T(s, creator, L(author))
+                    yield f"{s} {creator} {_literal(author)} .\n"
             else:
-                yield T(s, a, N(str(KG) + d["type"]))
-                yield T(s, label, L(d["label"]))
+                yield f"{s} {a} <{KG}{d['type']}> .\n"
+                yield f"{s} {label} {_literal(d['label'])} .\n"
                 for alias in d["aliases"]:
                     if alias != d["label"]:
-                        yield T(s, alt, L(alias))
-                yield T(s, kg["paperCount"], L(d["papers"]))
+                        yield f"{s} {alt} {_literal(alias)} .\n"
+                yield f"{s} {kg['paperCount']} \"{d['papers']}\"{_INTEGER} .\n"
             continue
         _, u, v, key, d = item
-        o = N(base + v)
+        o = f"<{base}{v}>"
         kind = relation_kind(key)
         if key in PAPER_KINDS:
-            yield T(s, kg[kind.prop], o)
+            yield f"{s} {kg[kind.prop]} {o} .\n"
             if kind.sub_of:
-                yield T(s, kg[relation_kind(kind.sub_of).prop], o)
+                yield f"{s} {kg[relation_kind(kind.sub_of).prop]} {o} .\n"
             paper = u.split("/", 1)[1]
             for ev in d["evidence"]:
-                m = N(f"{base}mention/{paper}/{ev['field']}-{ev['start']}-{ev['end']}")
-                later += [T(m, a, kg["Mention"]), T(m, kg["mentionOf"], o),
-                          T(m, kg["inPaper"], s), T(m, kg["surfaceForm"], L(ev["text"])),
-                          T(m, kg["field"], L(ev["field"])), T(m, kg["start"], L(ev["start"])),
-                          T(m, kg["end"], L(ev["end"])), T(m, kg["sentence"], L(ev["sentence"])),
-                          T(m, kg["rule"], L(ev["rule"]))]
+                m = f"<{base}mention/{paper}/{ev['field']}-{ev['start']}-{ev['end']}>"
+                later.append(
+                    f"{m} {a} {kg['Mention']} .\n{m} {kg['mentionOf']} {o} .\n"
+                    f"{m} {kg['inPaper']} {s} .\n"
+                    f"{m} {kg['surfaceForm']} {_literal(ev['text'])} .\n"
+                    f"{m} {kg['field']} {_literal(ev['field'])} .\n"
+                    f"{m} {kg['start']} \"{ev['start']}\"{_INTEGER} .\n"
+                    f"{m} {kg['end']} \"{ev['end']}\"{_INTEGER} .\n"
+                    f"{m} {kg['sentence']} {_literal(ev['sentence'])} .\n"
+                    f"{m} {kg['rule']} {_literal(ev['rule'])} .\n")
         elif key in ENTITY_KINDS:
             p = kg[kind.prop]
-            yield T(s, p, o)
+            yield f"{s} {p} {o} .\n"
             for st in d["statements"]:
                 digest = hashlib.sha1(f"{u} {key} {v} {st['sentence']}".encode()).hexdigest()
-                n = N(f"{base}statement/{st['paper'].split('/', 1)[1]}/{digest[:12]}")
-                later += [T(n, a, statement), T(n, subj, s), T(n, pred, p), T(n, obj, o),
-                          T(n, kg["statedIn"], N(base + st["paper"])),
-                          T(n, kg["evidence"], L(st["sentence"])), T(n, kg["rule"], L(st["rule"]))]
+                n = f"<{base}statement/{st['paper'].split('/', 1)[1]}/{digest[:12]}>"
+                later.append(
+                    f"{n} {a} {statement} .\n{n} {subj} {s} .\n{n} {pred} {p} .\n"
+                    f"{n} {obj} {o} .\n{n} {kg['statedIn']} <{base}{st['paper']}> .\n"
+                    f"{n} {kg['evidence']} {_literal(st['sentence'])} .\n"
+                    f"{n} {kg['rule']} {_literal(st['rule'])} .\n")
     yield from later
 
 
@@ -125,17 +139,6 @@ def _nx_items(g: nx.MultiDiGraph) -> Iterator[Item]:
         yield "edge", u, v, k, d
 
 
-def _rdflib(term: ox.NamedNode | ox.Literal):
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    dt = term.datatype.value
-    if dt == str(XSD.string):
-        return Literal(term.value)
-    if dt == str(XSD.integer):
-        return Literal(int(term.value))
-    return Literal(term.value, datatype=URIRef(dt))
-
-
 def to_rdf(g: nx.MultiDiGraph, base: str = DEFAULT_BASE) -> Graph:
     """An rdflib Graph of papers, entities, mention edges and their evidence."""
     base = base if base.endswith(("/", "#")) else base + "/"
@@ -143,68 +146,68 @@ def to_rdf(g: nx.MultiDiGraph, base: str = DEFAULT_BASE) -> Graph:
     for prefix, namespace in PREFIXES.items():
         out.bind(prefix, namespace)
     out.bind("id", Namespace(base))
-    for t in triples(_nx_items(g), base):
-        out.add((_rdflib(t.subject), _rdflib(t.predicate), _rdflib(t.object)))
-    return out
+    return out.parse(data="".join(triples(_nx_items(g), base)), format="nt")
 
 
 def to_turtle(g: nx.MultiDiGraph, base: str = DEFAULT_BASE) -> str:
-    """The graph as Turtle text, as `write_rdf` writes graph.ttl."""
-    return ox.serialize(triples(_nx_items(g), base), format=ox.RdfFormat.TURTLE,
-                        prefixes=TURTLE_PREFIXES).decode()
+    """The graph as Turtle text, as graph.ttl is written (without its first line)."""
+    nt = "".join(triples(_nx_items(g), base)).encode()
+    return ox.serialize(ox.parse(nt, format=ox.RdfFormat.N_TRIPLES),
+                        format=ox.RdfFormat.TURTLE, prefixes=TURTLE_PREFIXES).decode()
 
 
-class _Hashing:
-    """A binary file that hashes what is written to it."""
+def write_ntriples(items: Iterable[Item], base: str, path: Path) -> tuple[int, str]:
+    """Write the graph's triples to `path` as N-Triples, in chunks; returns how many, and the
+    header line of the Turtle (``# paperkg <sha256 of the N-Triples>``)."""
+    digest, count, chunk = hashlib.sha256(), 0, []
+    with open(path, "wb") as f:
+        for line in triples(items, base):
+            chunk.append(line)
+            if len(chunk) == 4096:
+                data = "".join(chunk).encode()
+                digest.update(data)
+                f.write(data)
+                count += sum(piece.count("\n") for piece in chunk)
+                chunk = []
+        data = "".join(chunk).encode()
+        digest.update(data)
+        f.write(data)
+        count += sum(piece.count("\n") for piece in chunk)
+    return count, f"{HEADER}{digest.hexdigest()}\n"
 
-    def __init__(self, f):
-        self.f, self.h = f, hashlib.sha256()
 
-    def write(self, data: bytes) -> int:
-        self.h.update(data)
-        return self.f.write(data)
-
-    def flush(self) -> None:
-        self.f.flush()
-
-
-def write_rdf(items: Iterable[Item], base: str, nt: Path, ttl: Path,
-              store: Path | None = None) -> int:
-    """Write the graph's triples to `nt` (N-Triples) and `ttl` (Turtle, headed by the digest
-    of the N-Triples) and, with `store`, bulk-load them into an Oxigraph store in that
-    (new) directory; returns the number of triples."""
-    with open(nt, "wb") as f:
-        out = _Hashing(f)
-        ox.serialize(triples(items, base), out, ox.RdfFormat.N_TRIPLES)
-        f.flush()
-        os.fsync(f.fileno())
-    header = f"{HEADER}{out.h.hexdigest()}\n"
+def write_turtle(nt: Path, ttl: Path, header: str) -> None:
+    """graph.ttl from graph.nt, by Oxigraph, headed by `header`."""
     with open(ttl, "wb") as f:
         f.write(header.encode())
-        count = _Counting(ox.parse(path=nt, format=ox.RdfFormat.N_TRIPLES))
-        ox.serialize(count, f, ox.RdfFormat.TURTLE, prefixes=TURTLE_PREFIXES)
-        f.flush()
-        os.fsync(f.fileno())
-    if store is not None:
-        st = ox.Store(str(store / "oxigraph"))
-        st.bulk_load(path=nt, format=ox.RdfFormat.N_TRIPLES)
-        st.flush()
-        del st
-        (store / "source").write_text(header, encoding="utf-8")
-    return count.n
+        ox.serialize(ox.parse(path=nt, format=ox.RdfFormat.N_TRIPLES), f, ox.RdfFormat.TURTLE,
+                     prefixes=TURTLE_PREFIXES)
 
 
-class _Counting:
-    def __init__(self, it: Iterable):
-        self.it, self.n = iter(it), 0
+def load_store(nt: Path, directory: Path, header: str) -> threading.Thread:
+    """Bulk-load graph.nt into a new Oxigraph store in `directory` (``oxigraph/``, and the
+    Turtle's `header` in ``source``), in a thread (Oxigraph releases the GIL): join it."""
+    def load() -> None:
+        try:
+            store = ox.Store(str(directory / "oxigraph"))
+            store.bulk_load(path=nt, format=ox.RdfFormat.N_TRIPLES)
+            store.flush()
+            del store
+            (directory / "source").write_text(header, encoding="utf-8")
+        except BaseException as e:  # raised again by join()
+            thread.error = e
 
-    def __iter__(self):
-        return self
+    class Loader(threading.Thread):
+        error: BaseException | None = None
 
-    def __next__(self):
-        t = next(self.it)
-        self.n += 1
-        return t
+        def join(self, timeout: float | None = None) -> None:
+            super().join(timeout)
+            if self.error is not None:
+                raise self.error
+
+    thread = Loader(target=load, name="oxigraph-load", daemon=True)
+    thread.start()
+    return thread
 
 
 def current_store(ttl: Path) -> Path | None:
