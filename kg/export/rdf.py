@@ -184,13 +184,26 @@ def write_turtle(nt: Path, ttl: Path, header: str) -> None:
                      prefixes=TURTLE_PREFIXES)
 
 
+LOAD_BLOCK = 16 << 20  # bytes of N-Triples bulk-loaded at a time
+
+
 def load_store(nt: Path, directory: Path, header: str) -> threading.Thread:
     """Bulk-load graph.nt into a new Oxigraph store in `directory` (``oxigraph/``, and the
     Turtle's `header` in ``source``), in a thread (Oxigraph releases the GIL): join it."""
     def load() -> None:
         try:
             store = ox.Store(str(directory / "oxigraph"))
-            store.bulk_load(path=nt, format=ox.RdfFormat.N_TRIPLES)
+            # in blocks of whole lines: one bulk load of the whole file holds ~4 times its
+            # size in memory
+            with open(nt, "rb") as f:
+                rest = b""
+                while block := f.read(LOAD_BLOCK):
+                    block = rest + block
+                    cut = block.rfind(b"\n") + 1
+                    rest = block[cut:]
+                    store.bulk_load(block[:cut], format=ox.RdfFormat.N_TRIPLES)
+                if rest.strip():
+                    store.bulk_load(rest, format=ox.RdfFormat.N_TRIPLES)
             store.flush()
             del store
             (directory / "source").write_text(header, encoding="utf-8")
