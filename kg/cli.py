@@ -28,7 +28,7 @@ def cli() -> None:
 
     \b
     Examples:
-      kg build seeds/ -o output/     # graph.ttl, graph.json, graph.html
+      kg build seeds/ -o output/     # graph.ttl, graph.nt, graph.json, graph.html
       kg stats output/graph.ttl      # what is in it
       kg view CLIP -o clip.html      # one entity's neighbourhood as an explorer page
     """
@@ -45,7 +45,7 @@ def _warn(quiet: bool):
 @cli.command(epilog=EXAMPLES_BUILD)
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-o", "--output", "outdir", type=click.Path(path_type=Path),
-              default=Path("output"), show_default=True, help="Directory for the three files.")
+              default=Path("output"), show_default=True, help="Directory for the outputs.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS),
               help="Force the input format (default: detected per file).")
 @click.option("--base-iri", default=None, help="Base of entity and paper IRIs "
