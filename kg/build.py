@@ -32,6 +32,7 @@ from typing import TextIO
 
 import networkx as nx
 
+from kg.curation import Curation
 from kg.export import DEFAULT_BASE, remove_stale, staged
 from kg.graph import (
     CO_OCCURS,
@@ -193,31 +194,34 @@ def extract_into(store: Store, papers: list[Paper], lexicons: tuple[str, ...], w
     return len(todo), staged_digest
 
 
-def resolve_store(store: Store) -> tuple[Resolver, dict[str, str], dict[str, dict]]:
+def resolve_store(store: Store, curation: Curation | None = None
+                  ) -> tuple[Resolver, dict[str, str], dict[str, dict], dict[str, str]]:
     """Resolution in two passes over the run's records (input order): the resolver, entity
-    key -> node id, and node id -> node attributes."""
-    resolver = Resolver()
+    key -> node id, node id -> node attributes, and variant node -> family node."""
+    resolver = Resolver(curation)
     for _, x in store.records("seq"):
         resolver.learn(x.mentions)
     for _, x in store.records("seq"):
         resolver.add(list(x.mentions))
-    summaries = {key: t.summary() for key, t in resolver.tallies.items()}
-    nodes = entity_nodes((key, type_, label) for key, (type_, label, _) in summaries.items())
-    entities = {nodes[key]: entity_attrs(type_, label, aliases, resolver.tallies[key].papers)
-                for key, (type_, label, aliases) in summaries.items()}
-    return resolver, nodes, entities
+    found = resolver.entities()
+    nodes = entity_nodes((e.key, e.type, e.label) for e in found)
+    entities = {nodes[e.key]: entity_attrs(e.type, e.label, e.aliases,
+                                           resolver.tallies[e.key].papers) for e in found}
+    variants = {nodes[e.key]: nodes[e.variant_of] for e in found if e.variant_of in nodes}
+    return resolver, nodes, entities, variants
 
 
 def store_items(store: Store, resolver: Resolver, nodes: dict[str, str],
-                entities: dict[str, dict]) -> Iterator[Item]:
+                entities: dict[str, dict], variants: dict[str, str]) -> Iterator[Item]:
     """The graph's stream of nodes and edges from the store's records."""
     def paper_mentions():
         for paper, x in store.records("node"):
             ms = list(x.mentions)
-            keys = resolver.keys(ms)
-            yield paper, [(m, nodes[k]) for m, (k, _) in zip(ms, keys, strict=True)], x.relations
+            keys = resolver.keys(ms)  # a dropped entity has no node
+            yield paper, [(m, nodes[k]) for m, (k, _) in zip(ms, keys, strict=True)
+                          if k in nodes], x.relations
 
-    return graph_items(store.papers(), entities, paper_mentions())
+    return graph_items(store.papers(), entities, paper_mentions(), variants)
 
 
 class _HtmlPart:
@@ -268,7 +272,7 @@ class _HtmlPart:
 def build_outputs(papers: list[Paper], outdir: Path, base_iri: str | None = None,
                   lexicons: Iterable[Path] = (), quiet: bool = True, workers: int | None = None,
                   dask: str | None = None, use_cache: bool = True,
-                  progress: TextIO | None = None) -> Summary:
+                  progress: TextIO | None = None, curation: Curation | None = None) -> Summary:
     """Build the graph and write graph.ttl, graph.nt, graph.json, graph.html and the Oxigraph
     store atomically into `outdir`, reusing the cached extraction of unchanged papers."""
     from kg.export import rdf
@@ -288,22 +292,27 @@ def build_outputs(papers: list[Paper], outdir: Path, base_iri: str | None = None
             summary.cached = len(papers) - summary.extracted
             # the same papers, extractor, exporters and options as the last build, whose
             # outputs are still as it left them: nothing to redo
-            digest = hashlib.sha256(f"{staged_digest} {base_iri} {EXPORT_CODE}".encode())
+            rules = curation.rules if curation else []
+            digest = hashlib.sha256(f"{staged_digest} {base_iri} {EXPORT_CODE} "
+                                    f"{rules!r}".encode())
             last = json.loads(store.get(LAST_BUILD) or "{}")
             if not summary.extracted and last.get("digest") == digest.hexdigest() and \
                     last.get("outputs") == _signature(outdir):
                 _note(out, "outputs up to date", started)
                 summary.entities, summary.relations, summary.triples = last["counts"]
+                if curation:  # as the build that made the outputs found them
+                    curation.used.update(r for r in rules if r.where in last["used"])
                 return _finish(summary, outdir, started)
             _note(out, "resolving...", started)
-            resolver, nodes, entities = resolve_store(store)
+            resolver, nodes, entities, variants = resolve_store(store, curation)
             summary.entities = len(entities)
             _note(out, "writing...", started)
             html = _HtmlPart(len(papers), entities)
             with staged() as st:
                 files = {name: st.file(outdir / name) for name in FILES}
                 with open(files["graph.json"], "w", encoding="utf-8", newline="\n") as f:
-                    items = write_json(store_items(store, resolver, nodes, entities), f)
+                    items = write_json(
+                        store_items(store, resolver, nodes, entities, variants), f)
                     summary.triples, header = rdf.write_ntriples(
                         html.collect(items), base_iri or DEFAULT_BASE, files["graph.nt"])
                 # the store loads (Oxigraph, off the GIL) while Turtle and HTML are written
@@ -316,7 +325,8 @@ def build_outputs(papers: list[Paper], outdir: Path, base_iri: str | None = None
             store.prune()
             store.set(LAST_BUILD, json.dumps({
                 "digest": digest.hexdigest(), "outputs": _signature(outdir),
-                "counts": [summary.entities, summary.relations, summary.triples]}))
+                "counts": [summary.entities, summary.relations, summary.triples],
+                "used": sorted(r.where for r in curation.used) if curation else []}))
         finally:
             store.close()
     finally:
@@ -349,7 +359,8 @@ def _note(out: TextIO | None, stage: str, started: float) -> None:
 
 
 def build_graph_from_papers(papers: list[Paper], lexicons: list[Path] = (),
-                            quiet: bool = True) -> nx.MultiDiGraph:
+                            quiet: bool = True, curation: Curation | None = None
+                            ) -> nx.MultiDiGraph:
     """The graph in memory, extracted in this process without the store (for `kg eval`)."""
     from kg.extract import extract
 
@@ -357,5 +368,5 @@ def build_graph_from_papers(papers: list[Paper], lexicons: list[Path] = (),
                                                      for p in lexicons))))
     mentions = [m for x in found for m in x.mentions]
     relations = [r for x in found for r in x.relations]
-    return build_graph(papers, resolve(mentions), relations)
+    return build_graph(papers, resolve(mentions, curation), relations)
 

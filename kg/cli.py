@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from kg.ingest import FORMATS, InputError, read_papers
+from kg.model import RELATION_KINDS
 
 EXAMPLES_BUILD = """
 \b
@@ -15,6 +16,7 @@ Examples:
   kg build seeds/ -o output/
   kg build papers.jsonl more.csv -o out/ --skip-bad
   kg build list.txt --format page -o out/ --base-iri https://example.org/kg/
+  kg build papers.jsonl -o out/ --curation curation.toml
   kg build arxiv-metadata-oai-snapshot.json.gz -o arxiv/ --workers 2
   kg build papers.parquet -o out/ --dask tcp://scheduler:8786
 """
@@ -52,6 +54,9 @@ def _warn(quiet: bool):
               "[default: https://w3id.org/paperkg/id/].")
 @click.option("--lexicon", "lexicons", multiple=True, type=click.Path(exists=True, dir_okay=False,
               path_type=Path), help="Extra lexicon TSV (term<TAB>type); repeatable.")
+@click.option("--curation", "curation_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Your corrections: aliases, merges, separations, drops, types, variants "
+                   "(TOML; default: a curation.toml in an input folder).")
 @click.option("--skip-bad", is_flag=True, help="Warn about bad records and keep the good ones.")
 @click.option("-w", "--workers", type=click.IntRange(min=1), default=None,
               help="Processes extracting papers in parallel [default: all cores].")
@@ -62,8 +67,8 @@ def _warn(quiet: bool):
               "extraction cache in OUTPUT (the cache is still refreshed).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no warnings.")
 def build(inputs: tuple[Path, ...], outdir: Path, fmt: str | None, base_iri: str | None,
-          lexicons: tuple[Path, ...], skip_bad: bool, workers: int | None, dask: str | None,
-          no_cache: bool, quiet: bool) -> None:
+          lexicons: tuple[Path, ...], curation_path: Path | None, skip_bad: bool,
+          workers: int | None, dask: str | None, no_cache: bool, quiet: bool) -> None:
     """Read paper lists (files or directories of .txt pages, .jsonl, .csv, .parquet, each
     possibly .gz/.bz2/.xz-compressed) and write OUTPUT/graph.ttl, graph.nt, graph.json,
     graph.html and the SPARQL store graph.oxigraph/.
@@ -71,17 +76,25 @@ def build(inputs: tuple[Path, ...], outdir: Path, fmt: str | None, base_iri: str
     A rebuild extracts only the papers that are new or changed since the last build into
     OUTPUT (a cache in OUTPUT/.paperkg-cache.sqlite); a change of the extractor or of a
     --lexicon file invalidates it."""
+    from kg import curation as cur
     from kg.build import OutputError, build_outputs
 
+    warn = _warn(quiet)
+    curation_path = curation_path or next(
+        (p / "curation.toml" for p in inputs if (p / "curation.toml").is_file()), None)
     try:
-        papers = read_papers(list(inputs), fmt=fmt, skip_bad=skip_bad, warn=_warn(quiet))
+        curation = cur.load(curation_path) if curation_path else None
+        papers = read_papers(list(inputs), fmt=fmt, skip_bad=skip_bad, warn=warn)
     except InputError as e:
         raise click.ClickException(str(e)) from None
     try:
         s = build_outputs(papers, outdir, base_iri=base_iri, lexicons=list(lexicons),
-                          quiet=quiet, workers=workers, dask=dask, use_cache=not no_cache)
+                          quiet=quiet, workers=workers, dask=dask, use_cache=not no_cache,
+                          curation=curation)
     except (ValueError, OutputError) as e:  # a bad lexicon file, an unwritable directory
         raise click.ClickException(str(e)) from None
+    for rule in curation.unused() if curation else ():
+        warn(f"{rule.where}: [{rule.section}] {rule.names[0]!r} matches no name of the corpus")
     if not quiet:
         click.echo(f"{_count(s.papers, 'paper')} ({s.extracted:,} extracted, {s.cached:,} "
                    f"cached), {_count(s.entities, 'entity', 'entities')}, "
@@ -125,6 +138,13 @@ def stats(graph: Path, top: int) -> None:
     click.echo("most connected (papers mentioning):")
     for r in rows:
         click.echo(f"  {r['n']:>4}  {r['label']} ({str(r['type']).rsplit('#', 1)[1]})")
+    kinds = [k for k in RELATION_KINDS if k.scope == "entity"]
+    counts = {str(r["p"]).rsplit("#", 1)[1]: r["n"] for r in select(store, f"""
+        SELECT ?p (COUNT(*) AS ?n) WHERE {{ ?h ?p ?t .
+        VALUES ?p {{ {" ".join(f"kg:{k.prop}" for k in kinds)} }} }} GROUP BY ?p""")}
+    click.echo(f"relations {sum(counts.values())}")
+    for k in kinds:
+        click.echo(f"  {k.label:<15}{counts.get(k.prop, 0):>6}")
 
 
 @cli.command("eval", epilog="""
@@ -132,27 +152,43 @@ def stats(graph: Path, top: int) -> None:
 Examples:
   kg eval gold.jsonl --papers papers.jsonl
   kg eval ../shared/eval/dev_gold.jsonl --papers ../shared/eval/dev_papers.jsonl --top 25
+  kg eval ../shared/eval/dev_gold.jsonl --papers ../shared/eval/dev_papers.jsonl \\
+          --relations ../shared/eval/dev_relations.jsonl
 """)
 @click.argument("gold", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--papers", "papers_path", required=True, type=click.Path(dir_okay=False,
               path_type=Path), help="The annotated papers (any input format, with ids).")
+@click.option("--relations", "relations_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Gold relations (id, relations: head, type, tail) to score as well.")
 @click.option("--lexicon", "lexicons", multiple=True, type=click.Path(exists=True, dir_okay=False,
               path_type=Path), help="Extra lexicon TSV, as for build; repeatable.")
 @click.option("--top", default=15, show_default=True, help="How many misses to list.")
-def evaluate_cmd(gold: Path, papers_path: Path, lexicons: tuple[Path, ...], top: int) -> None:
+def evaluate_cmd(gold: Path, papers_path: Path, relations_path: Path | None,
+                 lexicons: tuple[Path, ...], top: int) -> None:
     """Extract from annotated PAPERS and compare with GOLD (one JSON object per paper:
     id, entities with name, aliases, type, introduced, optional): precision, recall and F1,
-    per-type recall, and the top misses."""
+    per-type recall, and the top misses; with --relations, the same for the relations."""
     from kg.build import build_graph_from_papers
-    from kg.evaluate import evaluate, format_report, load_gold
+    from kg.evaluate import (
+        evaluate,
+        evaluate_relations,
+        format_relation_report,
+        format_report,
+        load_gold,
+    )
 
     try:
         gold_rows = load_gold(gold)
+        gold_relations = load_gold(relations_path, "relations") if relations_path else None
         papers = read_papers([papers_path])
         g = build_graph_from_papers(papers, list(lexicons))
     except (InputError, OSError, ValueError) as e:
         raise click.ClickException(str(e)) from None
     click.echo(format_report(evaluate(g, gold_rows), top))
+    if gold_relations is not None:
+        click.echo("relations:")
+        click.echo(format_relation_report(evaluate_relations(g, gold_rows, gold_relations),
+                                          top))
 
 
 # kg.query's result formats (not imported here, to keep `kg --help` quick; a test checks them)

@@ -3,6 +3,11 @@
 Per paper, a system entity matches a gold entity when one of its names normalises like a
 gold alias ("strict"), or else when one's word set contains the other's and they share a
 non-generic word ("lenient"). Optional gold entities neither reward nor penalise.
+
+Relations (the RELATIONS guideline's format: per paper, head, type, tail as gold entity
+names) count when both ends stand for the gold ends and the kind and direction agree
+("typed"), or when the two ends are linked at all ("pair"); a relation with an optional end
+is neutral.
 """
 
 from __future__ import annotations
@@ -15,9 +20,9 @@ from pathlib import Path
 
 import networkx as nx
 
-from kg.graph import entities_of
+from kg.graph import entities_of, relation_edges
 from kg.ingest import InputError
-from kg.resolve import name_key
+from kg.names import name_key
 
 COARSE = {"Dataset": "Data", "Benchmark": "Data", "Model": "Approach", "Method": "Approach",
           "Task": "Task", "Metric": "Metric"}
@@ -47,18 +52,22 @@ class Report:
         return p, r, 2 * p * r / (p + r) if p + r else 0.0
 
 
-def load_gold(path: Path) -> dict[str, list[dict]]:
-    """paper id -> gold entities, with a one-line error for a bad line."""
+def load_gold(path: Path, field_name: str = "entities") -> dict[str, list[dict]]:
+    """paper id -> its gold `field_name` list (entities, relations), with a one-line error for
+    a bad line or a missing file."""
     gold = {}
-    with open(path, encoding="utf-8") as f:
-        for no, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                gold[str(row["id"])] = list(row["entities"])
-            except (json.JSONDecodeError, KeyError, TypeError) as e:
-                raise InputError(path, no, f"not a gold record ({e})") from None
+    try:
+        with open(path, encoding="utf-8") as f:
+            for no, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                    gold[str(row["id"])] = list(row[field_name])
+                except (json.JSONDecodeError, KeyError, TypeError) as e:
+                    raise InputError(path, no, f"not a gold record ({e})") from None
+    except OSError as e:
+        raise InputError(path, None, f"cannot read: {e.strerror or e}") from None
     return gold
 
 
@@ -130,5 +139,87 @@ def format_report(report: Report, top: int = 15) -> str:
     lines.append("top misses: " + ", ".join(f"{n} ({k})"
                                            for n, k in report.misses.most_common(top)))
     lines.append("top spurious: " + ", ".join(f"{n} ({k})"
+                                             for n, k in report.spurious.most_common(top)))
+    return "\n".join(lines)
+
+
+def stands_for(names: list[str], gold_entities: list[dict]) -> int | None:
+    """The gold entity (its index) that a system entity with these names stands for: a
+    strict match first, else a lenient one."""
+    keys = {name_key(n) for n in names}
+    for i, e in enumerate(gold_entities):
+        if keys & {name_key(a) for a in [e["name"], *e["aliases"]]}:
+            return i
+    words = [_words(n) for n in names]
+    for i, e in enumerate(gold_entities):
+        if any(_lenient(_words(a), w) for a in [e["name"], *e["aliases"]] for w in words):
+            return i
+    return None
+
+
+def evaluate_relations(g: nx.MultiDiGraph, gold: dict[str, list[dict]],
+                       relations: dict[str, list[dict]]) -> Report:
+    """Compare the relations each gold paper states (by paper id) with the gold's."""
+    report = Report()
+    papers = {d["paper_id"]: n for n, d in g.nodes(data=True) if d["kind"] == "paper"}
+    stated: dict[str, set[tuple[str, str, str]]] = defaultdict(set)
+    for h, t, kind, d in relation_edges(g):
+        for st in d["statements"]:
+            stated[st["paper"]].add((h, kind, t))
+    for pid, rows in sorted(relations.items()):
+        ents = gold.get(pid, [])
+        index = {e["name"]: i for i, e in enumerate(ents)}
+        wanted, neutral = set(), set()
+        for r in rows:
+            h, t = index.get(r["head"]), index.get(r["tail"])
+            if h is not None and t is not None:
+                optional = ents[h].get("optional") or ents[t].get("optional")
+                (neutral if optional else wanted).add((h, r["type"], t))
+        found = set()
+        for h, kind, t in stated.get(papers.get(pid, ""), ()):
+            hi = stands_for([g.nodes[h]["label"], *g.nodes[h]["aliases"]], ents)
+            ti = stands_for([g.nodes[t]["label"], *g.nodes[t]["aliases"]], ents)
+            if hi is None or ti is None:
+                found.add((f"?{h}", kind, t))
+            elif not (ents[hi].get("optional") or ents[ti].get("optional")):
+                found.add((hi, kind, ti))
+        found -= neutral
+        report.counts["gold"] += len(wanted)
+        report.counts["system"] += len(found)
+        report.counts["tp"] += len(found & wanted)
+        gold_pairs = {frozenset((h, t)) for h, _, t in wanted}
+        sys_pairs = {frozenset((h, t)) for h, _, t in found}
+        report.counts["gold_pairs"] += len(gold_pairs)
+        report.counts["system_pairs"] += len(sys_pairs)
+        report.counts["tp_pairs"] += len(gold_pairs & sys_pairs)
+        for key in wanted:
+            report.per_type[key[1]]["gold"] += 1
+            report.per_type[key[1]]["found"] += key in found
+            if key not in found:
+                report.misses[f"{ents[key[0]]['name']} {key[1]} {ents[key[2]]['name']}"] += 1
+        for key in found - wanted:
+            h, kind, t = key
+            name = (ents[h]["name"] if isinstance(h, int) else g.nodes[h[1:]]["label"])
+            report.spurious[f"{name} {kind} {ents[t]['name'] if isinstance(t, int) else t}"] += 1
+        for key in found:
+            report.per_type[key[1]]["system"] += 1
+    return report
+
+
+def format_relation_report(report: Report, top: int = 15) -> str:
+    lines = [f"gold relations {report.counts['gold']}  system relations "
+             f"{report.counts['system']}"]
+    for name, tp, gold, system in (("typed", "tp", "gold", "system"),
+                                   ("pair", "tp_pairs", "gold_pairs", "system_pairs")):
+        p, r, f = report.prf(tp, gold, system)
+        lines.append(f"{name:13s} P {p:.3f}  R {r:.3f}  F1 {f:.3f}")
+    lines.append("per relation (gold, system, P, R):")
+    for kind, c in sorted(report.per_type.items()):
+        p = c["found"] / c["system"] if c["system"] else 0.0
+        r = c["found"] / c["gold"] if c["gold"] else 0.0
+        lines.append(f"  {kind:14s} {c['gold']:4d} {c['system']:4d}  {p:.2f}  {r:.2f}")
+    lines.append("top misses: " + "; ".join(f"{n} ({k})"
+                                           for n, k in report.misses.most_common(top)))
+    lines.append("top spurious: " + "; ".join(f"{n} ({k})"
                                              for n, k in report.spurious.most_common(top)))
     return "\n".join(lines)

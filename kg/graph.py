@@ -9,7 +9,7 @@ exporter names a node the same way. Edges, each with ``relation`` = its kind:
 
 - paper -> entity, ``mentions`` or ``introduces``, with ``evidence``: every occurrence;
 - entity -> entity, ``evaluated_on``, ``uses``, ... with ``statements``: the papers that
-  state it and their sentences;
+  state it and their sentences; ``variant_of`` (found by resolution) has none;
 - entity -- entity ``co_occurs``, weighted by the number of papers that mention both,
   stored once with the smaller id first.
 """
@@ -39,6 +39,7 @@ from kg.model import (
 
 MENTIONS, INTRODUCES = relation_kind("mentions").name, relation_kind("introduces").name
 CO_OCCURS = relation_kind("co_occurs").name
+VARIANT_OF = relation_kind("variant_of").name
 
 
 def paper_node(paper: Paper) -> str:
@@ -89,13 +90,15 @@ def most_mentioned(entities: dict[str, dict]) -> list[str]:
 
 
 def graph_items(papers: Iterable[Paper], entities: dict[str, dict],
-                paper_mentions: Iterable[PaperMentions]) -> Iterator[Item]:
+                paper_mentions: Iterable[PaperMentions],
+                variants: dict[str, str] | None = None) -> Iterator[Item]:
     """The graph as a stream of nodes and edges (see `Item`).
 
     `papers` and `paper_mentions` come by paper node id; `entities` maps entity node ids to
-    their attributes. Memory holds the entity nodes, the stated relations and the counts of
-    co-occurring pairs among the `COOCCURRING_ENTITIES` most mentioned entities; papers and
-    their evidence stream through."""
+    their attributes, `variants` an entity node to its family's. Memory holds the entity
+    nodes, the stated relations and the counts of co-occurring pairs among the
+    `COOCCURRING_ENTITIES` most mentioned entities; papers and their evidence stream
+    through."""
     for p in papers:
         yield "node", paper_node(p), paper_attrs(p)
     for node in sorted(entities):
@@ -131,18 +134,23 @@ def graph_items(papers: Iterable[Paper], entities: dict[str, dict],
                 continue  # the ends were typed again by resolution
             stated.setdefault((h, r.kind, t), {}).setdefault(
                 (u, r.sentence), {"paper": u, "sentence": r.sentence, "rule": r.rule})
-    # entity -> entity edges by source: the stated relations (by kind, then target), then the
-    # co-occurrences, a target's kinds together: the order networkx keeps them in
+    # entity -> entity edges by source: the stated relations (by kind, then target), the
+    # family, then the co-occurrences, a target's kinds together: the order networkx keeps
+    # them in
     relations_of: dict[str, list[tuple[str, str, dict]]] = defaultdict(list)
     for (h, kind, t), by in sorted(stated.items()):
         relations_of[h].append((kind, t, {"relation": kind, "statements": [
             s for _, s in sorted(by.items())]}))
     del stated
+    variants = variants or {}
     rows = {top[i] for i in np.flatnonzero(together.any(axis=1))}
-    for u in sorted(relations_of.keys() | rows):
+    for u in sorted(relations_of.keys() | variants.keys() | rows):
         targets: dict[str, list[tuple[str, dict]]] = {}
         for kind, t, attrs in relations_of.pop(u, ()):
             targets.setdefault(t, []).append((kind, attrs))
+        if u in variants:  # found by resolution: no paper states it
+            targets.setdefault(variants[u], []).append(
+                (VARIANT_OF, {"relation": VARIANT_OF, "statements": []}))
         if u in rows:
             row = together[index[u]]
             for j in np.flatnonzero(row):
@@ -178,7 +186,8 @@ def build_graph(papers: list[Paper], entities: list[Entity],
     return to_networkx(graph_items(
         by_node, {ids[e.key]: entity_attrs(e.type, e.label, e.aliases, len(e.papers))
                   for e in entities},
-        ((p, mentions[p.id], stated[p.id]) for p in by_node)))
+        ((p, mentions[p.id], stated[p.id]) for p in by_node),
+        {ids[e.key]: ids[e.variant_of] for e in entities if e.variant_of in ids}))
 
 
 def write_json(items: Iterable[Item], out: TextIO) -> Iterator[Item]:

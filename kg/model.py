@@ -60,7 +60,13 @@ class Mention:
     votes: tuple[tuple[str, float], ...]  # every type its evidence supports, with weights
     introduced: bool = False
     long_form: str = ""  # for an acronym defined in this paper: its long form
-    refers_to: str = ""  # a bare head ("manipulation") standing for a longer name of the paper
+    name: str = ""  # the name it stands for when not its text: "CIFAR100" for the "100" of
+    # "CIFAR10&100", "B-Coder" for "$\\mathcal{B}$-Coder"
+
+    @property
+    def key_name(self) -> str:
+        """The name resolution works with."""
+        return self.name or self.text
 
     @property
     def ref(self) -> MentionRef:
@@ -126,6 +132,7 @@ class Entity:
     label: str
     aliases: list[str]
     mentions: list[Mention] = field(repr=False)
+    variant_of: str = ""  # the key of its family's entity: Llama-3-8B -> Llama-3
 
     @property
     def papers(self) -> list[str]:
@@ -147,8 +154,8 @@ class RelationKind:
     """One kind of edge of the graph.
 
     scope: "paper" (paper -> entity, with the mentions as evidence), "entity" (entity ->
-    entity, stated by papers, with their sentences), or "derived" (computed by the graph
-    stage, drawn by the HTML page, not exported to RDF).
+    entity: stated by papers, with their sentences, or found by resolution with none), or
+    "derived" (computed by the graph stage, drawn by the HTML page, not exported to RDF).
     """
 
     name: str
@@ -213,6 +220,13 @@ RELATION_KINDS: tuple[RelationKind, ...] = (
         "measured_by", "entity", "measuredBy", "measured by", "measures",
         "The model, method, task, dataset or benchmark is measured with the metric.",
         (*_SYSTEMS, "Task", *_DATA), ("Metric",), style=_arrow("#c9a227", 1.4, [4, 2])),
+    RelationKind(
+        "variant_of", "entity", "variantOf", "variant of", "has variant",
+        "The entity is a size, version, checkpoint or fine-tune of the other, its family "
+        "(Llama-3-8B of Llama-3, BERT-large of BERT, ResNet-50 of ResNet). Found by "
+        "resolution from the names, or declared in a curation file; no paper states it.",
+        ("Dataset", "Benchmark", "Model", "Method"), ("Dataset", "Benchmark", "Model", "Method"),
+        style=_arrow("#9c755f", 1.2, [1, 3])),
     RelationKind(
         "co_occurs", "derived", "", "co-occurs with", "co-occurs with",
         "Both entities are mentioned by the same papers (weight: how many).",

@@ -14,6 +14,7 @@ from rdflib.namespace import DCTERMS
 
 from kg.cli import cli
 from kg.export.rdf import KG
+from kg.model import RELATION_KINDS
 
 ENTITY_TYPES = ("Dataset", "Benchmark", "Model", "Method", "Task", "Metric")
 
@@ -131,9 +132,15 @@ def test_stats(seed_outputs, kg):
     by_type = [line.split() for line in lines[2:lines.index("most connected (papers mentioning):")]]
     assert {t for t, _ in by_type} <= set(ENTITY_TYPES)
     assert sum(int(n) for _, n in by_type) == int(lines[1].split()[1])
-    top = lines[lines.index("most connected (papers mentioning):") + 1:]
+    at = lines.index("most connected (papers mentioning):")
+    rel = next(i for i, line in enumerate(lines) if line.startswith("relations "))
+    top = lines[at + 1:rel]
     assert len(top) == 3
     assert all(re.fullmatch(r" +\d+  .+ \((" + "|".join(ENTITY_TYPES) + r")\)", t) for t in top)
+    kinds = [line.rsplit(None, 1) for line in lines[rel + 1:]]
+    assert [k.strip() for k, _ in kinds] == [k.label for k in RELATION_KINDS
+                                             if k.scope == "entity"]
+    assert sum(int(n) for _, n in kinds) == int(lines[rel].split()[1]) > 0
 
 
 @pytest.mark.parametrize("content", [None, "garbage <<<\n"], ids=["missing", "not-turtle"])

@@ -12,6 +12,7 @@ from rdflib.namespace import DCTERMS
 
 from kg.cli import cli
 from kg.export.rdf import KG
+from kg.model import RELATION_KINDS
 from kg.query import abbreviate
 from kg.validate import SHAPES, validate
 
@@ -37,12 +38,18 @@ def sample(seed_graph) -> Graph:
     papers = sorted({p for p, _ in g.subject_objects(KG.introduces)},
                     key=lambda p: -len(set(g.objects(p, KG.mentions))))[:2]
     out = Graph()
+    entities = {e for p in papers for e in g.objects(p, KG.mentions)}
+    relations = {KG[k.prop] for k in RELATION_KINDS if k.scope == "entity"}
     for p in papers:
         out += g.triples((p, None, None))
         for m in g.subjects(KG.inPaper, p):
             out += g.triples((m, None, None))
-        for e in g.objects(p, KG.mentions):
-            out += g.triples((e, None, None))
+        for s in g.subjects(KG.statedIn, p):  # the relations it states, between its entities
+            if g.value(s, RDF.subject) in entities and g.value(s, RDF.object) in entities:
+                out += g.triples((s, None, None))
+    for e in entities:
+        out += ((s, p, o) for s, p, o in g.triples((e, None, None))
+                if p not in relations or (None, RDF.subject, e) in out and o in entities)
     for prefix, ns in g.namespaces():
         out.bind(prefix, ns)
     return out

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, Token
 
 from kg.extract.lexicon import NAMING
 
@@ -42,6 +42,19 @@ def _long_form_start(short: str, words: list[str]) -> int | None:
     return text[:start_char].count(" ")
 
 
+def _stands_for(doc: Doc, tok: Token) -> Token | None:
+    """The last word of "stands for" / "short for" / "is short for" after an acronym and
+    a comma or bracket ("X, which stands for ...", "X (short for ...)"), else None."""
+    k = tok.i
+    if doc[k].text in (",", "("):
+        k += 1
+    if k < len(doc) and doc[k].lower_ in ("which", "that", "is"):
+        k += 1
+    if k + 1 < len(doc) and doc[k].lower_ in ("stands", "short") and doc[k + 1].lower_ == "for":
+        return doc[k + 1]
+    return None
+
+
 def _capitals_start(short: str, words: list[str]) -> int | None:
     """Fallback for coined casings: "Recursive IntroSpEction (RISE)" -- the acronym's capitals
     are exactly the capitals of the long form's words."""
@@ -67,7 +80,7 @@ class Acronyms:
 
     def __call__(self, doc: Doc) -> Doc:
         doc._.acronyms = [*self._bracket_definitions(doc), *self._colon_definitions(doc),
-                          *self._reverse_definitions(doc)]
+                          *self._reverse_definitions(doc), *self._or_definitions(doc)]
         return doc
 
     @staticmethod
@@ -101,6 +114,28 @@ class Acronyms:
         return pairs
 
     @staticmethod
+    def _or_definitions(doc: Doc) -> list[tuple[Span, Span]]:
+        """"Low-Rank Adaptation, or LoRA, ...": the long form, then ", or" and the acronym."""
+        pairs = []
+        for tok in doc[1:-2]:
+            short = doc[tok.i + 2]
+            after = doc[short.i + 1] if short.i + 1 < len(doc) else None
+            if not (tok.text == "," and doc[tok.i + 1].lower_ == "or" and _is_short(short.text)
+                    and (after is None or after.is_punct)):
+                continue
+            window = list(doc[max(tok.sent.start, tok.i - len(short.text) - 3):tok.i])
+            cut = max((j for j, t in enumerate(window) if t.is_punct and t.text != "-"),
+                      default=-1)
+            words = [t.text for t in window[cut + 1:]]
+            start = _long_form_start(short.text, words)
+            if start is None:
+                start = _capitals_start(short.text, words)
+            if start is not None and window[cut + 1 + start].text[:1].lower() == (
+                    short.text[:1].lower()):
+                pairs.append((doc[short.i:short.i + 1], doc[window[cut + 1 + start].i:tok.i]))
+        return pairs
+
+    @staticmethod
     def _reverse_definitions(doc: Doc) -> list[tuple[Span, Span]]:
         """"SciRIFF (Scientific Resource for Instruction-Following and Finetuning)"."""
         pairs = []
@@ -119,15 +154,19 @@ class Acronyms:
     @staticmethod
     def _colon_definitions(doc: Doc) -> list[tuple[Span, Span]]:
         """"RISE: Recursive IntroSpEction, an approach ...", "ARTE, dubbed Aligning TeacheR
-        ..." -- the long form follows the acronym."""
+        ...", "BERT, which stands for Bidirectional Encoder Representations from Transformers"
+        -- the long form follows the acronym."""
         pairs = []
         for tok in doc[1:-1]:
             short = doc[tok.i - 1]
-            if tok.text == "," and tok.i + 2 < len(doc) and doc[tok.i + 1].lower_ in NAMING:
+            stands = _stands_for(doc, tok)
+            if stands is not None:
+                tok = stands  # "X, which stands for Long Form", "X (short for Long Form)"
+            elif tok.text == "," and tok.i + 2 < len(doc) and doc[tok.i + 1].lower_ in NAMING:
                 tok = doc[tok.i + 1]  # "ARTE, dubbed Aligning TeacheR with StudenT PreferencEs"
             elif tok.text != ":":
                 continue
-            if not _is_short(short.text) or not short.text.isupper():
+            if not _is_short(short.text) or not (short.text.isupper() or stands is not None):
                 continue
             end = tok.i + 1
             while end < len(doc) and end - tok.i <= len(short.text) + 3 and not doc[end].is_punct:

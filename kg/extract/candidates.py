@@ -17,6 +17,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
 from kg.extract.lexicon import (
+    HARDWARE,
     HEADS,
     ORGANISATIONS,
     RESEARCH_FIELDS,
@@ -97,6 +98,24 @@ def make_candidates(nlp: Language, name: str, max_term_words: int,
     return Candidates(max_term_words, min_specificity)
 
 
+def _listed_task(doc: Doc, tok: Token) -> bool:
+    """A task head word alone in a list of tasks: "translation" in "translation, question
+    answering and cloze tasks" (alone, "translation" is not yet a term)."""
+    if HEADS[term_head(tok)][0] != "Task":
+        return False
+    before = doc[tok.i - 1].lower_ if tok.i > 0 else ""
+    after = doc[tok.i + 1].lower_ if tok.i + 1 < len(doc) else ""
+    if not ({before, after} & {",", "and", "or"} or before in ("including", "as", "like")):
+        return False
+    near = doc[max(0, tok.i - 4):tok.i + 5]
+    return any(t.i != tok.i and t.pos_ in ("NOUN", "VERB") and term_head(t) in HEADS
+               and HEADS[term_head(t)][0] == "Task" for t in near)
+
+
+def _capitals(tok: Token) -> bool:
+    return tok.text.isalpha() and tok.text.isupper() and len(tok.text) > 1
+
+
 class Candidates:
     """Candidate entity spans, each with an empty (or lexicon-voted) `Evidence`."""
 
@@ -122,14 +141,17 @@ class Candidates:
                     and not tok.is_sent_start and tok.is_alpha and not tok.is_stop):
                 i += 1
                 continue
-            if tok.text in ORGANISATIONS:
+            if tok.text in ORGANISATIONS or tok.text in HARDWARE:
                 i += 1
                 continue
             lo, hi = i, i + 1
             while hi < len(doc) and not doc[hi - 1].text.endswith("."):
                 if (is_namelike(doc[hi]) and any(is_namelike(t) for t in doc[lo:hi])
-                        and not VERSION.match(doc[hi].text) and is_namelike(doc[lo])):
-                    break  # "OpenAI GPT-4", "SSP ViTs": two names side by side
+                        and not VERSION.match(doc[hi].text) and is_namelike(doc[lo])
+                        and not (_capitals(doc[hi - 1]) and _capitals(doc[hi]))):
+                    break  # "OpenAI GPT-4", "SSP ViTs": two names side by side (but one
+                    # name in capitals, "PASCAL VOC", "MS MARCO", the paper level splits
+                    # when both words are names of the paper on their own)
                 if is_namelike(doc[hi]) or SIZE.match(doc[hi].text) or doc[hi].lower_ in (
                         VARIANTS) and is_namelike(doc[hi - 1]) or (
                         re.fullmatch(r"\d{1,2}(\.\d)?", doc[hi].text) and doc[hi - 1].is_alpha
@@ -175,7 +197,7 @@ class Candidates:
             lo = i
             while (lo > 0 and i - lo + 1 < self.max_words and self._modifier(doc[lo - 1])):
                 lo -= 1
-            alone = HEADS[term_head(tok)][1]
+            alone = HEADS[term_head(tok)][1] or lo == i and _listed_task(doc, tok)
             lone_capital = (lo == i and tok.is_alpha and tok.text[:1].isupper()
                             and not tok.is_sent_start and not is_namelike(tok))
             if (lo < i or alone or "-" in tok.text) and not lone_capital:
@@ -236,6 +258,7 @@ class Candidates:
                     or len(span) == 1 and span[0].lower_ in TYPE_NOUNS
                     or any(t.like_url or t.like_email or "://" in t.text for t in span)
                     or span.text.lower() in RESEARCH_FIELDS or span.text in fields
+                    or span.text in HARDWARE
                     or JUNK.search(span.text)
                     or span.text.count("(") != span.text.count(")")
                     or any(i in blocked for i in range(span.start, span.end))):
@@ -248,7 +271,7 @@ class Candidates:
                 blocked.update(range(long.start, long.end))
                 fields.add(short.text)
                 continue
-            ev_s, ev_l = add(short, trim=False), add(long)
+            ev_s, ev_l = add(short, trim=False), add(long, trim=False)  # "Low-Rank Adaptation"
             if ev_s is not None and ev_l is not None:
                 ev_s.long_form = long.text
                 ev_s.acronym_pair = ev_l.acronym_pair = True

@@ -43,6 +43,46 @@ def _intro_stem(word: str) -> str:
 
 
 CLAUSE_LINKS = ("conj", "pcomp", "xcomp", "advcl", "prep")
+#: The rule of a name the authors put forward in so many words: "we present X", "a model
+#: called X", "we call them X", "we train X, a language model ..." -- strong enough to
+#: introduce even a name the lexicon knows (the paper that made it).
+HEADLINE = "intro:headline"
+#: Verbs that name: "we call these networks ResNets", "which we term X".
+NAMING_VERBS = {"call", "name", "term", "dub", "coin"}
+#: Verbs of making a model that introduce it when an apposition says what it is: "we train
+#: GPT-3, an autoregressive language model".
+MAKING_VERBS = {"train", "build", "release", "pretrain", "pre-train", "develop", "create"}
+
+
+def _headline(doc: Doc, span: Span) -> bool:
+    """A name the authors put forward as their own, in so many words: the object of "we
+    propose / present / introduce", or its apposition ("a new architecture, the Transformer"),
+    the name after "called"/"named", what "we call" something, or a model "we train" with
+    an apposition saying what it is."""
+    if not any(is_namelike(t) or t.pos_ == "PROPN" for t in span):
+        return False
+    k = span.start - 1
+    while k > 0 and doc[k].is_quote:
+        k -= 1
+    if k >= 0 and doc[k].lower_ in NAMING:
+        return True
+    while k > 0 and doc[k].pos_ == "DET":
+        k -= 1  # "we propose the Transformer", even where the parse does not link them
+    if k > 0 and _intro_stem(doc[k].lower_) in INTRO_VERBS and doc[k - 1].lower_ == "we":
+        return True
+    tok = span.root
+    while tok.dep_ in ("appos", "conj") and tok.head is not tok:
+        tok = tok.head
+    verb = tok.head
+    if tok.dep_ not in ("dobj", "oprd") or verb.pos_ != "VERB" or not any(
+            c.dep_ == "nsubj" and c.lower_ in AUTHORS for c in verb.children):
+        return False
+    stem = _intro_stem(verb.lower_)
+    if stem in INTRO_VERBS or verb.lower_ in NAMING_VERBS:
+        return True
+    if stem.rstrip("e") in {v.rstrip("e") for v in MAKING_VERBS} or verb.lower_ in MAKING_VERBS:
+        return any(c.dep_ == "appos" and c.lower_ in TYPE_NOUNS for c in span.root.children)
+    return False
 
 
 def _is_intro_verb(verb: Token) -> bool:
@@ -76,7 +116,9 @@ class Introduced:
         for span in spans:
             ev = span._.kg
             new = ev.introduced or self._introduced(doc, span)
-            ev.introduced = new and not ev.known and not (
+            if _headline(doc, span):  # even a known name: "We present YOLO, a new approach"
+                ev.rules.append(HEADLINE)
+            ev.introduced = (new and not ev.known or HEADLINE in ev.rules) and not (
                 len(span) == 1 and span.text.islower()  # "reasoning": a generic word
                 or any(t.lower_ in EARLIER for t in doc[max(0, span.start - 3):span.start]))
         self._first_new_name(doc, spans)
@@ -167,5 +209,6 @@ def share_definition_flags(doc: Doc, spans: list[Span]) -> None:
     for (s0, s1), (l0, l1) in long_forms.items():
         es, el = doc[s0:s1]._.kg, doc[l0:l1]._.kg
         if es is not None and el is not None:
-            es.introduced = el.introduced = (es.introduced or el.introduced) and not (
-                es.known or el.known)
+            headline = HEADLINE in es.rules or HEADLINE in el.rules
+            es.introduced = el.introduced = (es.introduced or el.introduced) and (
+                headline or not (es.known or el.known))

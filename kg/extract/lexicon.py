@@ -5,7 +5,7 @@
   corpus contains. ``kg_lexicon`` marks them in ``doc.spans["kg_lexicon"]``.
 - `lexicon/heads.txt`: term head words and their type ("detection" -> Task);
   `specificity.txt`: how term-like a modifier is, learnt from SciERC (see `specificity.py`);
-  `organizations.txt`, `fields.txt`: names that are not entities.
+  `organizations.txt`, `fields.txt`, `hardware.txt`: names that are not entities.
 - ``TYPE_NOUNS`` and ``NAMING``: the words around a name that say what it is.
 """
 
@@ -22,6 +22,7 @@ from spacy.tokens import Doc
 
 from kg.extract.tokens import WordMerger
 from kg.model import TYPES
+from kg.names import is_acronym_like
 
 LEXICON_DIR = Path(__file__).with_name("lexicon")
 
@@ -37,6 +38,7 @@ def rows(name: str) -> list[list[str]]:
 HEADS = {row[0]: (row[1], row[2] == "alone") for row in rows("heads.txt")}
 SPECIFICITY = {row[0]: float(row[1]) for row in rows("specificity.txt")}
 ORGANISATIONS = {row[0].strip() for row in rows("organizations.txt")}
+HARDWARE = {form for row in rows("hardware.txt") for form in (row[0], row[0] + "s")}
 RESEARCH_FIELDS = {row[0].strip().lower() for row in rows("fields.txt")}
 
 TYPE_NOUNS = {  # head nouns that say what the name before or after them is
@@ -86,8 +88,10 @@ def make_lexicon(nlp: Language, name: str, extra: list[str]) -> Lexicon:
 class Lexicon:
     """Mark known names and terms in ``doc.spans["kg_lexicon"]``.
 
-    Names with capitals match case-sensitively ("COCO" is not "CoCo"); lowercase terms match
-    any case ("Fine-tuning" at a sentence start).
+    Acronym-like names match as written ("COCO" is not "CoCo"); other names and terms match
+    in any case ("Pascal VOC" finds "PASCAL VOC", "fine-tuning" finds "Fine-tuning"), except
+    that a one-word name with capitals needs a capital in the text ("Transformer", not
+    "transformer"; "Falcon", not "falcon").
     """
 
     def __init__(self, nlp: Language, terms: dict[str, str]):
@@ -95,16 +99,20 @@ class Lexicon:
         merger = WordMerger()
         self.matchers = {attr: PhraseMatcher(nlp.vocab, attr=attr) for attr in ("ORTH", "LOWER")}
         by_key = defaultdict(list)
+        self.capitalised = set()  # one-word names written with capitals: "Transformer"
         for term, type_ in terms.items():
-            attr = "LOWER" if term.islower() else "ORTH"
-            forms = [term, _plural(term)] if attr == "LOWER" else [term]  # "success rates"
+            attr = "ORTH" if is_acronym_like(term) else "LOWER"
+            forms = [term, _plural(term)] if term.islower() else [term]  # "success rates"
             by_key[(attr, type_)].extend(merger(nlp.make_doc(form)) for form in forms)
+            if attr == "LOWER" and not term.islower() and len(merger(nlp.make_doc(term))) == 1:
+                self.capitalised.add(term.lower())
         for (attr, type_), docs in by_key.items():
             self.matchers[attr].add(type_, docs)
 
     def __call__(self, doc: Doc) -> Doc:
-        doc.spans["kg_lexicon"] = [span for matcher in self.matchers.values()
-                                   for span in matcher(doc, as_spans=True)]
+        doc.spans["kg_lexicon"] = [
+            span for matcher in self.matchers.values() for span in matcher(doc, as_spans=True)
+            if not (span.text.islower() and span.text in self.capitalised)]
         return doc
 
     def family(self, word: str) -> str | None:

@@ -2,15 +2,17 @@
 
 Some decisions need the whole paper: a title's "Name: subtitle" name is introduced, two of
 the paper's names side by side ("SSP ViTs") are two mentions, a once-used modified name
-("over-confident contrastive learning") shrinks to the paper's plain name, and a bare head
-("manipulation") stands for the one longer name of the paper it ends ("robot manipulation").
+("over-confident contrastive learning") shrinks to the paper's plain name; a name is never
+folded into a longer one that contains it ("ImageNet" is not "Tiny ImageNet").
 Relations found per sentence are tied to the final mentions, and "we" / "our method" becomes
 the entity the paper introduces.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+import re
+from collections import Counter
+from dataclasses import replace
 
 from spacy.tokens import Doc, Span
 
@@ -18,6 +20,7 @@ from kg.extract.candidates import Evidence
 from kg.extract.lexicon import HEADS, TYPE_NOUNS
 from kg.extract.shapes import is_namelike, term_head
 from kg.model import Extraction, Mention, Relation, relation_kind
+from kg.names import name_key, plain_text
 
 USES = relation_kind("uses")
 
@@ -40,23 +43,21 @@ def doc_relations(paper_id: str, docs: dict[str, Doc], mentions: list[Mention]
         here = [m for m in mentions if m.field == fld]
         for f in doc._.relations:
             kind = relation_kind(f.kind)
-            tail = _mention_at(doc, f.tail, here)
-            if tail is None:
-                continue
             sent = doc[f.sentence[0]:f.sentence[1]]
-            if f.head is not None:
-                head = _mention_at(doc, f.head, here)
-            else:  # the paper's own: named in this sentence, else first named (title first)
-                fits = [m for m in ours if m.type in kind.heads and m.ref != tail.ref
-                        and (not f.author_types or m.type in f.author_types)]
-                head = next((m for m in fits if m.field == fld
-                             and sent.start_char <= m.start < sent.end_char), None) or next(
-                    iter(fits), None)
-            if head is None or head.text.lower() == tail.text.lower():
-                continue
-            sentence = sent.text
-            out.setdefault((kind.name, head.ref, tail.ref), Relation(
-                paper_id, kind.name, head.ref, tail.ref, sentence, f.rule))
+            for tail in _mentions_at(doc, f.tail, here):
+                if f.head is not None:
+                    heads = _mentions_at(doc, f.head, here)
+                else:  # the paper's own: named in this sentence, else first named (title first)
+                    fits = [m for m in ours if m.type in kind.heads and m.ref != tail.ref
+                            and (not f.author_types or m.type in f.author_types)]
+                    head = next((m for m in fits if m.field == fld
+                                 and sent.start_char <= m.start < sent.end_char), None) or next(
+                        iter(fits), None)
+                    heads = [head] if head is not None else []
+                for head in heads:
+                    if head.key_name.lower() != tail.key_name.lower():
+                        out.setdefault((kind.name, head.ref, tail.ref), Relation(
+                            paper_id, kind.name, head.ref, tail.ref, sent.text, f.rule))
     for rel in _parts_of_contribution(paper_id, ours, USES):
         out.setdefault((rel.kind, rel.head, rel.tail), rel)
     return list(out.values())
@@ -76,17 +77,17 @@ def _parts_of_contribution(paper_id: str, ours: list[Mention], kind) -> list[Rel
             and m.long_form.lower() not in named and m.type in kind.tails]
 
 
-def _mention_at(doc: Doc, tokens: tuple[int, int], mentions: list[Mention]) -> Mention | None:
-    """The final mention inside the span at these token offsets (it may have shrunk)."""
+def _mentions_at(doc: Doc, tokens: tuple[int, int], mentions: list[Mention]) -> list[Mention]:
+    """The final mentions inside the span at these token offsets: it may have shrunk, or
+    stand for several names ("CIFAR10&100")."""
     span = doc[tokens[0]:tokens[1]]
-    return next((m for m in mentions if span.start_char <= m.start and m.end <= span.end_char),
-                None)
+    return [m for m in mentions if span.start_char <= m.start and m.end <= span.end_char]
 
 
 def doc_mentions(paper_id: str, title: Doc, abstract: Doc) -> list[Mention]:
     """The mentions of one paper, after the paper-level rules: a title's "Name: subtitle"
     name is introduced, juxtaposed names and slogans are dropped, a once-used modified name
-    shrinks to the paper's plain name, and a bare head stands for the paper's longer name."""
+    shrinks to the paper's plain name."""
     abstract_text = abstract.text.lower()
     colon = next((t.i for t in title[:7] if t.text in (":", ",")), -1)  # "Name: what it does"
     spans = [(fld, s) for fld, doc in (("title", title), ("abstract", abstract))
@@ -98,16 +99,13 @@ def doc_mentions(paper_id: str, title: Doc, abstract: Doc) -> list[Mention]:
     for fld, span in spans:
         ev: Evidence = span._.kg
         if seen[span.text.lower()] == 1 and not (ev.acronym_pair or ev.known):
-            shorter = _standalone_part(span, seen)
+            shorter = _standalone_part(span, seen, fld == "title")
             if not ev.introduced or shorter.text.lower() in coined:
                 span = shorter
-        if ("title-prefix" in ev.rules and span.text not in abstract.text
-                and not any(is_namelike(t) for t in span)):
+        if "title-prefix" in ev.rules and span.text not in abstract.text and _slogan(span):
             continue  # "Don't Stop Learning: ..." is a slogan, not a name
         if not _juxtaposed(span, names):
             kept.append((fld, span, ev))
-    final = Counter(span.text.lower() for _, span, _ in kept)
-    longer = _elliptical_heads(final, {s.text.lower() for _, s, ev in kept if ev.introduced})
     out = []
     for fld, span, ev in kept:
         type_ = ev.best[0]
@@ -116,14 +114,64 @@ def doc_mentions(paper_id: str, title: Doc, abstract: Doc) -> list[Mention]:
         text = span.text.rstrip(".")  # "pass@N." kept its full stop as one token
         if len(text) < 2:
             continue
-        bare = len(span) == 1 and type_ != "Metric"
-        out.append(Mention(paper_id=paper_id, text=text, field=fld, start=span.start_char,
-                           end=span.start_char + len(text), sentence=span.sent.text,
-                           type=type_, evidence=",".join(dict.fromkeys(ev.rules)) or "shape",
-                           votes=tuple(sorted(ev.votes.items())), introduced=intro,
-                           long_form=ev.long_form,
-                           refers_to=longer.get(text.lower(), "") if bare else ""))
+        for start, end, name in coordinated(text):
+            out.append(Mention(
+                paper_id=paper_id, text=text[start:end], field=fld,
+                start=span.start_char + start, end=span.start_char + end,
+                sentence=span.sent.text, type=type_,
+                evidence=",".join(dict.fromkeys(ev.rules)) or "shape",
+                votes=tuple(sorted(ev.votes.items())), introduced=intro,
+                long_form=ev.long_form, name=name if name != text[start:end] else ""))
+    return _titled(out, title.text)
+
+
+def _titled(mentions: list[Mention], title: str) -> list[Mention]:
+    """A title that is one name the abstract uses ("Denoising Diffusion Probabilistic
+    Models") is the paper's contribution: every mention of that name (or of its acronym)
+    is introduced."""
+    key = name_key(title.rstrip(".!? "))
+    named = [m for m in mentions if key in (name_key(m.key_name), name_key(m.long_form))]
+    if not any(m.field == "abstract" for m in named):
+        return mentions
+    return [replace(m, introduced=True) if m in named else m for m in mentions]
+
+
+#: A short part after "&" or "/" that replaces the end of the name before it: "100" in
+#: "CIFAR10&100", "V2" in "MoCoV1&V2", "7B" in "...-1.5B/7B".
+_TAIL_PART = re.compile(r"[A-Za-z]?\d+(\.\d+)?[A-Za-z]?")
+
+
+def coordinated(text: str) -> list[tuple[int, int, str]]:
+    """The names one written token stands for, as (start, end, name): "CIFAR10&100" ->
+    CIFAR10 and CIFAR100; "MoCoV1&V2" -> MoCoV1 and MoCoV2; "BERT/RoBERTa" -> both;
+    "$\\mathcal{B}$-Coder" -> one, named "B-Coder". A name with no "&" or "/" is itself."""
+    pieces = [(m.start(), m.end()) for m in re.finditer(r"[^&/]+", text)]
+    if len(pieces) < 2 or " " in text or pieces[0][0] != 0 or pieces[-1][1] != len(text):
+        return [(0, len(text), plain_text(text))]
+    first = text[pieces[0][0]:pieces[0][1]]
+    out = [(0, len(first), plain_text(first))]
+    for start, end in pieces[1:]:
+        part = text[start:end]
+        if _TAIL_PART.fullmatch(part):
+            shape = re.sub(r"\d+(\.\d+)?", "#", re.sub(r"[A-Za-z]", "a", part))
+            pattern = shape.replace("#", r"\d+(?:\.\d+)?").replace("a", "[A-Za-z]") + "$"
+            found = re.search(pattern, first)
+            if found is None or found.start() == 0:
+                return [(0, len(text), plain_text(text))]
+            out.append((start, end, plain_text(first[:found.start()] + part)))
+        elif len(part) >= 2 and any(c.isalpha() for c in part):
+            out.append((start, end, plain_text(part)))
+        else:
+            return [(0, len(text), plain_text(text))]
     return out
+
+
+def _slogan(span: Span) -> bool:
+    """A title's "Phrase: ..." that is no name ("Don't Stop Learning", "Talking Models"):
+    names are name-like ("CPL", "Orca 2") or coined compounds of capitalised parts
+    ("Ensemble-Instruct", "Skill-Mix")."""
+    coined = len(span) == 1 and re.fullmatch(r"[A-Z][a-z]+(-[A-Z][a-z]+)+", span.text)
+    return not (coined or any(is_namelike(t) for t in span))
 
 
 def _juxtaposed(span: Span, names: set[str]) -> bool:
@@ -132,27 +180,18 @@ def _juxtaposed(span: Span, names: set[str]) -> bool:
                for k in range(1, len(span)))
 
 
-def _standalone_part(span: Span, seen: Counter) -> Span:
+def _standalone_part(span: Span, seen: Counter, in_title: bool) -> Span:
     """"over-confident contrastive learning" once, "contrastive learning" elsewhere in the
     paper: the modifier describes this use, and the entity is the shorter name; likewise
-    "pass@N accuracy" once beside "pass@N" (a name and a bare head word)."""
+    "pass@N accuracy" once beside "pass@N" (a name and a bare head word). Only descriptive
+    words shrink away: "instruction fine-tuning" and "Tiny ImageNet" are other things."""
     for k in range(1, len(span)):
+        if not all(t.pos_ in ("ADJ", "ADV", "VERB") and (t.text.islower() or in_title)
+                   and not is_namelike(t) for t in span[:k]):
+            break
         if seen[span[k:].text.lower()]:
             return span[k:]
     if len(span) > 1 and seen[span[:-1].text.lower()] and is_namelike(span[0]) and (
             term_head(span[-1]) in HEADS or span[-1].lower_ in TYPE_NOUNS):
         return span[:-1]
     return span
-
-
-def _elliptical_heads(seen: Counter, coined: set[str]) -> dict[str, str]:
-    """A bare head word that ends exactly one longer name of the paper stands for it:
-    "robot manipulation ... manipulation" (the head of "knowledge distillation" likewise);
-    not for the paper's own coinage ("question-answering" is not its new dataset)."""
-    ends: dict[str, set[str]] = defaultdict(set)
-    for name in seen.keys() - coined:
-        words = name.split()
-        if len(words) > 1:
-            ends[words[-1]].add(name)
-    return {head: next(iter(names)) for head, names in ends.items()
-            if len(names) == 1 and head in seen}

@@ -127,6 +127,10 @@ CONTRIBUTION_NOUNS = {
 #: Links inside one list of names: "A, B and C", "(i.e., A, B)", "such as A".
 LIST_GLUE = {",", "and", "or", "&", "(", ")", "i.e.", "e.g.", "i.e", "e.g", "such", "as",
              "including", "like", "namely", "both", "as well", "well"}
+#: Verbs whose object, not subject, is evaluated or trained: "we fine-tune X on Y".
+OBJECT_HEADED = {"evaluate", "evaluated", "evaluates", "fine-tune", "fine-tuned", "finetune",
+                 "fine-tunes", "finetunes", "train", "trained", "trains", "test", "tested",
+                 "compare", "pretrain", "pre-train", "tune"}
 #: Nouns of quantity: "a mix of A and B", "variants of A".
 QUANTITY = {"mix", "mixture", "set", "subset", "variety", "range", "suite", "collection",
             "combination", "variants", "versions", "family", "series", "number", "pair"}
@@ -189,12 +193,21 @@ def _sentence_relations(doc: Doc, sent: Span, spans: list[Span]) -> list[Found]:
 
 
 def _title_relations(doc: Doc, spans: list[Span], found: list[Found]) -> list[Found]:
-    """A title names what the paper is for: its contribution addresses every task the title
-    names that no other name of the title claims ("ProcBench: Benchmark for Multi-Step
-    Reasoning", "Predictive Crypto-Asset Automated Market Making ... for Decentralized
-    Finance")."""
-    claimed = {f.tail for f in found if f.kind == ADDRESSES.name}
+    """A title names what the paper is for. "Name: what it is" -- everything after the colon
+    describes Name: it addresses the tasks there and uses the methods and models there
+    ("Orca: Progressive Learning from ... GPT-4"); otherwise the paper's contribution addresses
+    every task the title names that no other name of the title claims ("Predictive ...
+    Market Making Architecture for Decentralized Finance")."""
     whole = (0, len(doc))
+    colon = next((t.i for t in doc[:8] if t.text == ":"), None)
+    named = next((s for s in spans if colon is not None and s.end == colon), None)
+    if named is not None and named.label_ in USES.heads:
+        head = (named.start, named.end)
+        found[:] = [f for f in found if f.head is not None and f.head[0] < colon]
+        return [Found(kind.name, head, (s.start, s.end), "title-name", whole)
+                for s in spans if s.start > colon
+                for kind in (ADDRESSES, USES) if kind.allows(named.label_, s.label_)]
+    claimed = {f.tail for f in found if f.kind == ADDRESSES.name}
     return [Found(ADDRESSES.name, None, (s.start, s.end), "title-task", whole)
             for s in spans if s.label_ == "Task" and (s.start, s.end) not in claimed]
 
@@ -263,8 +276,8 @@ def _system_relations(doc: Doc, span: Span, cue: Token | None, context: set[str]
                                              or verb.lower_ in ("apply", "applying"))):
         head, author = _head(doc, verb, at, SYSTEMS, span)  # "an approach for fine-tuning"
         add(USES, head, span, "use", author)
-    elif _in_contribution(span):  # "we propose a GloRe distillation framework"
-        add(USES, None, span, "part-of-name")
+    elif _in_contribution(span) and not span._.kg.introduced:
+        add(USES, None, span, "part-of-name")  # "we propose a GloRe distillation framework"
 
 
 # ---------------------------------------------------------------- the parse, as pure helpers
@@ -389,10 +402,15 @@ def _head(doc: Doc, verb: Token, at: dict, types, tail: Span) -> tuple[Span | No
     """Who states the relation: the name that is the clause's subject (or object of
     "evaluate X on Y"), or None for the paper's own contribution, with the types "our X"
     gives it."""
-    if verb.lower_ in ("evaluate", "evaluated", "evaluates", "fine-tune", "fine-tuned",
-                       "finetune", "train", "trained", "test", "tested", "compare"):
+    if verb.lower_ in OBJECT_HEADED:
         obj = next((c for c in verb.children if c.dep_ in ("dobj", "nsubjpass")), None)
+        if obj is not None and obj.pos_ == "PRON" and verb.dep_ == "conj" and (
+                verb.head.lower_ in OBJECT_HEADED):  # "we fine-tune X ... and evaluate it"
+            return _head(doc, verb.head, at, types, tail)
         span = _name_in(obj, at, types) if obj is not None else None
+        if span is None and verb.i < tail.start:  # the parse missed the object: the name
+            span = next((at[i] for i in range(verb.i + 1, tail.start)  # between verb and tail
+                         if i in at and at[i].label_ in types), None)
         if span is not None and span is not tail:
             return span, ()
     subject = _clause_subject(verb)

@@ -23,6 +23,10 @@ COUNT = re.compile(  # "3.5K", "5-10x", "3D", "13-billion", "20Hz": counts and u
     r"|[kMG]?Hz|[KMGT]B|ms|fps|px|dB)$")
 MODIFIER_SUFFIX = re.compile(r"-(based|trained|guided|driven|aware|specific|like|style|level)$")
 JUNK = re.compile(r"[|=<>]")  # "Y|X", "k=5": notation, not names
+#: Shapes that look like names but are quantities or modifiers: "256x256" (a size), "3-digit",
+#: "8-bit", "5-shot" (a number and a unit), "pre-LLM", "non-GPT" (a prefix on an acronym).
+NOT_A_NAME = re.compile(r"^\d+[x×]\d+(px)?$|^\d+(\.\d+)?-[a-z]+$"
+                        r"|^(pre|post|non|anti)-[b-df-hj-np-tv-zB-DF-HJ-NP-TV-Z]{2,5}s?$")
 #: Words that name a variant of the name before them: "GPT-4o mini", "GPT-3.5 Turbo".
 VARIANTS = {"mini", "turbo", "instruct", "chat", "base", "large", "small", "xl", "xxl", "nano",
             "lite", "flash", "pro", "max", "plus"}
@@ -37,7 +41,8 @@ def is_namelike(tok: Token) -> bool:
     a modifier such as "SAMI-trained"."""
     text = tok.text
     if (len(text) < 2 or not any(c.isalpha() for c in text) or MODIFIER_SUFFIX.search(text)
-            or COUNT.match(text) or text.count("(") != text.count(")")  # "O(1/"
+            or COUNT.match(text) or NOT_A_NAME.match(text)
+            or text.count("(") != text.count(")")  # "O(1/"
             or text.count("$") % 2 or re.fullmatch(r"\\[A-Za-z]+", text)):  # "$O", "\log"
         return False
     return any(_NAMELIKE.search(part) for part in text.split("-") if len(part) > 1) or bool(
