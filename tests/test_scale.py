@@ -222,3 +222,25 @@ def test_too_little_space_fails_before_extraction(papers_file, tmp_path, no_mode
     result = kg("build", papers_file, "-o", tmp_path / "out")
     assert result.exit_code == 1
     assert "not enough space" in result.output.strip().splitlines()[-1]
+
+
+# ---------------------------------------------------------------- the store beside graph.ttl
+
+
+def test_query_and_stats_open_the_store_the_build_wrote(seed_outputs, tmp_path):
+    import shutil
+
+    from kg.export.rdf import current_store
+    from kg.query import open_store, select
+
+    ttl = seed_outputs / "graph.ttl"
+    assert current_store(ttl) == seed_outputs / "graph.oxigraph" / "oxigraph"
+    n = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    # a graph.ttl that is not the one the store was made from is parsed instead
+    copy = tmp_path / "graph.ttl"
+    shutil.copytree(seed_outputs / "graph.oxigraph", tmp_path / "graph.oxigraph")
+    copy.write_text(ttl.read_text(encoding="utf-8").replace("# paperkg ", "# edited ", 1),
+                    encoding="utf-8")
+    assert current_store(copy) is None
+    triples = (seed_outputs / "graph.nt").read_bytes().count(b"\n")
+    assert select(open_store(copy), n) == [{"n": triples}] == select(open_store(ttl), n)
