@@ -64,14 +64,12 @@ def main() -> None:
             (tmp / "old.ttl").write_text(old.to_turtle(g, DEFAULT_BASE), encoding="utf-8")
 
         def new_export(store: bool = False) -> int:
-            n, header = new.write_ntriples(new._nx_items(g), DEFAULT_BASE, tmp / "new.nt")
-            loading = None
-            if store:
-                directory = Path(tempfile.mkdtemp(dir=tmp))
-                loading = new.load_store(tmp / "new.nt", directory, header)
+            loader = new.StoreLoader(Path(tempfile.mkdtemp(dir=tmp))) if store else None
+            n, header = new.write_ntriples(new._nx_items(g), DEFAULT_BASE, tmp / "new.nt",
+                                           also=loader.feed if loader else None)
             new.write_turtle(tmp / "new.nt", tmp / "new.ttl", header)
-            if loading:
-                loading.join()
+            if loader:
+                loader.finish(header)
             return n
 
         triples = new_export()

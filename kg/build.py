@@ -310,17 +310,18 @@ def build_outputs(papers: list[Paper], outdir: Path, base_iri: str | None = None
             html = _HtmlPart(len(papers), entities)
             with staged() as st:
                 files = {name: st.file(outdir / name) for name in FILES}
+                # the store loads on the other core (Oxigraph, off the GIL) as the
+                # N-Triples are written
+                loader = rdf.StoreLoader(st.directory(outdir / STORE_DIR))
                 with open(files["graph.json"], "w", encoding="utf-8", newline="\n") as f:
                     items = write_json(
                         store_items(store, resolver, nodes, entities, variants), f)
                     summary.triples, header = rdf.write_ntriples(
-                        html.collect(items), base_iri or DEFAULT_BASE, files["graph.nt"])
-                # the store loads (Oxigraph, off the GIL) while Turtle and HTML are written
-                loading = rdf.load_store(files["graph.nt"], st.directory(outdir / STORE_DIR),
-                                         header)
+                        html.collect(items), base_iri or DEFAULT_BASE, files["graph.nt"],
+                        also=loader.feed)
                 rdf.write_turtle(files["graph.nt"], files["graph.ttl"], header)
                 files["graph.html"].write_text(html.html(len(entities)), encoding="utf-8")
-                loading.join()
+                loader.finish(header)
             summary.relations = html.relations
             store.prune()
             store.set(LAST_BUILD, json.dumps({

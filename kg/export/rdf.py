@@ -18,8 +18,9 @@ the same triples as an rdflib `Graph`, for Python users and SHACL.
 from __future__ import annotations
 
 import hashlib
+import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import networkx as nx
@@ -156,23 +157,28 @@ def to_turtle(g: nx.MultiDiGraph, base: str = DEFAULT_BASE) -> str:
                         format=ox.RdfFormat.TURTLE, prefixes=TURTLE_PREFIXES).decode()
 
 
-def write_ntriples(items: Iterable[Item], base: str, path: Path) -> tuple[int, str]:
-    """Write the graph's triples to `path` as N-Triples, in chunks; returns how many, and the
-    header line of the Turtle (``# paperkg <sha256 of the N-Triples>``)."""
+def write_ntriples(items: Iterable[Item], base: str, path: Path,
+                   also: Callable[[bytes], None] | None = None) -> tuple[int, str]:
+    """Write the graph's triples to `path` as N-Triples, in chunks of whole lines (each also
+    given to `also`); returns how many, and the header line of the Turtle (``# paperkg
+    <sha256 of the N-Triples>``)."""
     digest, count, chunk = hashlib.sha256(), 0, []
+
+    def write() -> int:
+        data = "".join(chunk).encode()
+        digest.update(data)
+        f.write(data)
+        if also is not None:
+            also(data)
+        return data.count(b"\n")
+
     with open(path, "wb") as f:
         for line in triples(items, base):
             chunk.append(line)
             if len(chunk) == 4096:
-                data = "".join(chunk).encode()
-                digest.update(data)
-                f.write(data)
-                count += sum(piece.count("\n") for piece in chunk)
+                count += write()
                 chunk = []
-        data = "".join(chunk).encode()
-        digest.update(data)
-        f.write(data)
-        count += sum(piece.count("\n") for piece in chunk)
+        count += write()
     return count, f"{HEADER}{digest.hexdigest()}\n"
 
 
@@ -187,40 +193,56 @@ def write_turtle(nt: Path, ttl: Path, header: str) -> None:
 LOAD_BLOCK = 16 << 20  # bytes of N-Triples bulk-loaded at a time
 
 
-def load_store(nt: Path, directory: Path, header: str) -> threading.Thread:
-    """Bulk-load graph.nt into a new Oxigraph store in `directory` (``oxigraph/``, and the
-    Turtle's `header` in ``source``), in a thread (Oxigraph releases the GIL): join it."""
-    def load() -> None:
+class StoreLoader(threading.Thread):
+    """Bulk-loads N-Triples into a new Oxigraph store in `directory` (``oxigraph/``) while they
+    are written: `feed` it whole lines, then `finish(header)` (recorded in ``source``, so a
+    reader can tell the store is current). Oxigraph works off the GIL, so on a second core;
+    it loads blocks of `LOAD_BLOCK` bytes (one bulk load of a whole file holds ~4 times its
+    size in memory), at most a few of them queued."""
+
+    def __init__(self, directory: Path):
+        super().__init__(name="oxigraph-load", daemon=True)
+        self.directory = directory
+        self.blocks: queue.Queue = queue.Queue(maxsize=3)
+        self.pending: list[bytes] = []
+        self.size = 0
+        self.error: BaseException | None = None
+        self.start()
+
+    def feed(self, data: bytes) -> None:
+        self.pending.append(data)
+        self.size += len(data)
+        if self.size >= LOAD_BLOCK:
+            self._put()
+
+    def _put(self) -> None:
+        block, self.pending, self.size = b"".join(self.pending), [], 0
+        while self.is_alive():
+            try:
+                self.blocks.put(block, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    def run(self) -> None:
         try:
-            store = ox.Store(str(directory / "oxigraph"))
-            # in blocks of whole lines: one bulk load of the whole file holds ~4 times its
-            # size in memory
-            with open(nt, "rb") as f:
-                rest = b""
-                while block := f.read(LOAD_BLOCK):
-                    block = rest + block
-                    cut = block.rfind(b"\n") + 1
-                    rest = block[cut:]
-                    store.bulk_load(block[:cut], format=ox.RdfFormat.N_TRIPLES)
-                if rest.strip():
-                    store.bulk_load(rest, format=ox.RdfFormat.N_TRIPLES)
+            store = ox.Store(str(self.directory / "oxigraph"))
+            while (block := self.blocks.get()) is not None:
+                if block.strip():
+                    store.bulk_load(block, format=ox.RdfFormat.N_TRIPLES)
             store.flush()
             del store
-            (directory / "source").write_text(header, encoding="utf-8")
-        except BaseException as e:  # raised again by join()
-            thread.error = e
+        except BaseException as e:  # raised again by finish()
+            self.error = e
 
-    class Loader(threading.Thread):
-        error: BaseException | None = None
-
-        def join(self, timeout: float | None = None) -> None:
-            super().join(timeout)
-            if self.error is not None:
-                raise self.error
-
-    thread = Loader(target=load, name="oxigraph-load", daemon=True)
-    thread.start()
-    return thread
+    def finish(self, header: str) -> None:
+        self._put()
+        if self.is_alive():
+            self.blocks.put(None)
+        self.join()
+        if self.error is not None:
+            raise self.error
+        (self.directory / "source").write_text(header, encoding="utf-8")
 
 
 def current_store(ttl: Path) -> Path | None:
