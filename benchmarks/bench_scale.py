@@ -6,9 +6,11 @@
 
 Runs ``kg build CORPUS -o OUT -q ARGS...`` in a subprocess (``--fresh`` first removes OUT, so
 the build is cold) under ``/usr/bin/time -v`` and samples the resident memory of the whole
-process tree (the build and its worker processes) every 0.2 s. Prints one JSON line: wall
-seconds, papers/s, peak RSS of the tree (the sum over its processes, and the largest single
-process as `time -v` reports it), and the sizes of the outputs.
+process tree (the build and its worker processes) every 0.2 s, and their CPU time. Prints
+one JSON line: wall seconds, papers/s, CPU seconds of the tree and papers per CPU second (the
+machine is shared: wall time depends on what else runs, CPU time much less), peak RSS of the
+tree (the sum over its processes, and the largest single process as `time -v` reports it),
+and the sizes of the outputs.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -27,7 +30,9 @@ from pathlib import Path
 import psutil
 
 
-def tree_rss(pid: int) -> int:
+def tree_sample(pid: int, cpu: dict[int, float]) -> int:
+    """The resident memory of the process tree now; records each process's CPU seconds so
+    far in `cpu` (pid -> user + system)."""
     try:
         root = psutil.Process(pid)
         procs = [root, *root.children(recursive=True)]
@@ -37,6 +42,8 @@ def tree_rss(pid: int) -> int:
     for p in procs:
         with contextlib.suppress(psutil.NoSuchProcess):
             total += p.memory_info().rss
+            t = p.cpu_times()
+            cpu[p.pid] = max(cpu.get(p.pid, 0.0), t.user + t.system)
     return total
 
 
@@ -64,13 +71,13 @@ def main() -> None:
            "-o", str(args.output), *args.args]
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak = 0
+    peak, cpu = 0, {}
     done = threading.Event()
 
     def sample() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, tree_rss(proc.pid))
+            peak = max(peak, tree_sample(proc.pid, cpu))
             time.sleep(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -85,7 +92,10 @@ def main() -> None:
     summary = [line for line in err.splitlines() if " extracted, " in line]
     print(json.dumps({
         "label": args.label, "papers": papers, "args": args.args, "wall_s": round(wall, 1),
-        "papers_per_s": round(papers / wall, 1), "peak_rss_tree_mib": peak >> 20,
+        "papers_per_s": round(papers / wall, 1), "cpu_s": round(sum(cpu.values()), 1),
+        "papers_per_cpu_s": round(papers / max(sum(cpu.values()), 1e-9), 1),
+        "load_avg_1min_at_end": round(os.getloadavg()[0], 1),
+        "peak_rss_tree_mib": peak >> 20,
         "peak_rss_one_process_mib": max_one >> 20,
         "sizes_mb": {name: round(size(args.output / name) / 1e6, 1) for name in (
             "graph.ttl", "graph.nt", "graph.json", "graph.html", "graph.oxigraph",

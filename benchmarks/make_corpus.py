@@ -3,8 +3,10 @@ their entity names renamed from a growing pool (seeded, reproducible).
 
     python benchmarks/make_corpus.py 10000 -o /tmp/corpus-10k.jsonl [--seed 1]
 
-Paper i is a function of (seed, i) only, so the first N papers of a larger corpus are the
-N-paper corpus: ``make_corpus.py 10100`` is the 10k corpus plus 1 % new papers. Each paper
+Paper i is a function of (seed, i) and of the names in `output/graph.json` only, so the first
+N papers of a larger corpus are the N-paper corpus: ``make_corpus.py 10100`` is the 10k
+corpus plus 1 % new papers (as long as output/ has not been rebuilt in between: make the
+corpora of one benchmark from one commit). Each paper
 takes a seed title and 4 to 9 sentences of random seed abstracts; every entity name the seeds
 build found in them (labels and aliases of `output/graph.json`) is replaced by a name of the
 pool, drawn with Zipf-like popularity. The pool grows by one name every four papers (a real
