@@ -17,6 +17,8 @@ Examples:
   kg build papers.jsonl more.csv -o out/ --skip-bad
   kg build list.txt --format page -o out/ --base-iri https://example.org/kg/
   kg build papers.jsonl -o out/ --curation curation.toml
+  kg build arxiv-metadata-oai-snapshot.json.gz -o arxiv/ --workers 2
+  kg build papers.parquet -o out/ --dask tcp://scheduler:8786
 """
 
 
@@ -28,7 +30,7 @@ def cli() -> None:
 
     \b
     Examples:
-      kg build seeds/ -o output/     # graph.ttl, graph.json, graph.html
+      kg build seeds/ -o output/     # graph.ttl, graph.nt, graph.json, graph.html
       kg stats output/graph.ttl      # what is in it
       kg view CLIP -o clip.html      # one entity's neighbourhood as an explorer page
     """
@@ -44,8 +46,8 @@ def _warn(quiet: bool):
 
 @cli.command(epilog=EXAMPLES_BUILD)
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-o", "--output", "outdir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("output"), show_default=True, help="Directory for the three files.")
+@click.option("-o", "--output", "outdir", type=click.Path(path_type=Path),
+              default=Path("output"), show_default=True, help="Directory for the outputs.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS),
               help="Force the input format (default: detected per file).")
 @click.option("--base-iri", default=None, help="Base of entity and paper IRIs "
@@ -56,15 +58,27 @@ def _warn(quiet: bool):
               help="Your corrections: aliases, merges, separations, drops, types, variants "
                    "(TOML; default: a curation.toml in an input folder).")
 @click.option("--skip-bad", is_flag=True, help="Warn about bad records and keep the good ones.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no warnings.")
+@click.option("-w", "--workers", type=click.IntRange(min=1), default=None,
+              help="Processes extracting papers in parallel [default: all cores].")
+@click.option("--dask", "dask", metavar="ADDRESS", default=None,
+              help="Extract on a Dask cluster: a scheduler address (tcp://host:8786), or "
+                   "'local' for a LocalCluster of --workers processes on this machine.")
+@click.option("--no-cache", is_flag=True, help="Extract every paper again, ignoring the "
+              "extraction cache in OUTPUT (the cache is still refreshed).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress and no warnings.")
 def build(inputs: tuple[Path, ...], outdir: Path, fmt: str | None, base_iri: str | None,
           lexicons: tuple[Path, ...], curation_path: Path | None, skip_bad: bool,
-          quiet: bool) -> None:
-    """Read paper lists (files or directories of .txt pages, .jsonl, .csv) and write
-    OUTPUT/graph.ttl, OUTPUT/graph.json and OUTPUT/graph.html."""
+          workers: int | None, dask: str | None, no_cache: bool, quiet: bool) -> None:
+    """Read paper lists (files or directories of .txt pages, .jsonl, .csv, .parquet, each
+    possibly .gz/.bz2/.xz-compressed) and write OUTPUT/graph.ttl, graph.nt, graph.json,
+    graph.html and the SPARQL store graph.oxigraph/.
+
+    A rebuild extracts only the papers that are new or changed since the last build into
+    OUTPUT (a cache in OUTPUT/.paperkg-cache.sqlite); a change of the extractor or of a
+    --lexicon file invalidates it."""
     from kg import curation as cur
     from kg.build import build_outputs, check_lexicons
-    from kg.export import OutputError, check_writable
+    from kg.export import OutputError
 
     warn = _warn(quiet)
     curation_path = curation_path or next(
@@ -72,16 +86,21 @@ def build(inputs: tuple[Path, ...], outdir: Path, fmt: str | None, base_iri: str
     try:
         curation = cur.load(curation_path) if curation_path else None
         papers = read_papers(list(inputs), fmt=fmt, skip_bad=skip_bad, warn=warn)
-        check_lexicons(list(lexicons))
-        check_writable(outdir)  # before the extraction, not after it
-        written = build_outputs(papers, outdir, base_iri=base_iri, lexicons=list(lexicons),
-                                quiet=quiet, curation=curation)
+        check_lexicons(list(lexicons))  # the output is checked before the extraction too
+        s = build_outputs(papers, outdir, base_iri=base_iri, lexicons=list(lexicons),
+                          quiet=quiet, workers=workers, dask=dask, use_cache=not no_cache,
+                          curation=curation)
     except (InputError, OutputError) as e:
         raise click.ClickException(str(e)) from None
     for rule in curation.unused() if curation else ():
         warn(f"{rule.where}: [{rule.section}] {rule.names[0]!r} matches no name of the corpus")
     if not quiet:
-        click.echo(f"{_count(len(papers), 'paper')} -> " + ", ".join(str(p) for p in written),
+        click.echo(f"{_count(s.papers, 'paper')} ({s.extracted:,} extracted, {s.cached:,} "
+                   f"cached), {_count(s.entities, 'entity', 'entities')}, "
+                   f"{_count(s.relations, 'relation')}, {_count(s.results, 'result')}, "
+                   f"{_count(s.triples, 'triple')} in "
+                   f"{s.seconds:.1f} s", err=True)
+        click.echo(f"{_count(s.papers, 'paper')} -> " + ", ".join(str(p) for p in s.files),
                    err=True)
 
 
@@ -317,7 +336,9 @@ def serve(graph: Path, host: str, port: int, timeout: float, max_rows: int, work
           max_workers: int, idle_timeout: int, cors: bool, quiet: bool) -> None:
     """A read-only SPARQL 1.1 Protocol endpoint over GRAPH: GET and POST at /sparql, results
     in JSON, XML, CSV, TSV (or Turtle, N-Triples, RDF/XML for graphs) by the Accept header.
-    Updates and SERVICE are refused; prefixes are predeclared as for `kg query`."""
+    Updates and SERVICE are refused; prefixes are predeclared as for `kg query`. At / it
+    serves the explorer for a graph of any size: search, then follow an entity to its papers
+    and neighbours, each fetched as you go."""
     import signal
 
     from kg.query import QueryError

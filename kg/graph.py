@@ -1,4 +1,6 @@
-"""Graph stage: papers, resolved entities and stated relations -> one networkx graph.
+"""Graph stage: papers, resolved entities and stated relations -> one graph, as a stream of
+nodes and edges (`graph_items`) that the exporters write chunk by chunk, or held in memory as
+a networkx graph (`build_graph`, `to_networkx`) for small graphs, `kg view` and `kg eval`.
 
 A `MultiDiGraph` whose edges are keyed by their kind in `kg.model.RELATION_KINDS`, so two
 kinds of edge between the same nodes (BERT uses and is compared with ELMo) both stand.
@@ -17,18 +19,24 @@ exporter names a node the same way. Edges, each with ``relation`` = its kind:
 from __future__ import annotations
 
 import hashlib
+import json
 import re
-from collections import Counter
+import shutil
+import tempfile
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from itertools import combinations
+from typing import TextIO
 
 import networkx as nx
+import numpy as np
 
 from kg.ingest import slugify
 from kg.model import (
     ENTITY_KINDS,
     PAPER_KINDS,
     Entity,
+    Mention,
     Paper,
     Relation,
     Result,
@@ -55,69 +63,140 @@ def paper_node(paper: Paper) -> str:
     return f"paper/{slug}-{hashlib.sha1(paper.id.encode()).hexdigest()[:8]}"
 
 
-def entity_nodes(entities: list[Entity]) -> dict[str, str]:
-    """Entity key -> node id ``<type>/<slug of label>``; a clash gets a digest of the key."""
+def entity_nodes(entities: Iterable[tuple[str, str, str]]) -> dict[str, str]:
+    """(key, type, label) of each entity -> its node id ``<type>/<slug of label>``; ids that
+    clash get a digest of the key."""
+    entities = list(entities)
     ids: dict[str, str] = {}
-    taken: Counter = Counter(f"{e.type.lower()}/{slugify(e.label)}" for e in entities)
-    for e in entities:
-        node = f"{e.type.lower()}/{slugify(e.label)}"
+    taken: Counter = Counter(f"{type_.lower()}/{slugify(label)}" for _, type_, label in entities)
+    for key, type_, label in entities:
+        node = f"{type_.lower()}/{slugify(label)}"
         if taken[node] > 1:
-            node += "-" + hashlib.sha1(e.key.encode()).hexdigest()[:6]
-        ids[e.key] = node
+            node += "-" + hashlib.sha1(key.encode()).hexdigest()[:6]
+        ids[key] = node
     return ids
 
 
-def build_graph(papers: list[Paper], entities: list[Entity],
-                relations: Iterable[Relation] = (),
-                results: Iterable[Result] = ()) -> nx.MultiDiGraph:
-    """The knowledge graph, with nodes and edges added in a stable order."""
-    g = nx.MultiDiGraph()
-    for p in sorted(papers, key=paper_node):
-        g.add_node(paper_node(p), kind="paper", label=p.title, abstract=p.abstract, url=p.url,
-                   arxiv=p.arxiv_id, date=p.date, authors=list(p.authors), paper_id=p.id)
-    node_of = {p.id: paper_node(p) for p in papers}
-    ids = entity_nodes(entities)
-    for e in sorted(entities, key=lambda e: ids[e.key]):
-        g.add_node(ids[e.key], kind="entity", type=e.type, label=e.label, aliases=e.aliases,
-                   papers=len(e.papers))
-    edges: dict[tuple[str, str], dict] = {}
-    for e in entities:
-        intro = set(e.introduced_by)
-        for m in sorted(e.mentions, key=lambda m: (m.paper_id, m.field != "title", m.start)):
-            attrs = edges.setdefault((node_of[m.paper_id], ids[e.key]), {
-                "relation": INTRODUCES if m.paper_id in intro else MENTIONS, "evidence": []})
+#: Co-occurrence edges are kept between the entities seen in the most papers, this many: the
+#: pairs of all entities are O(entities per paper ** 2) per paper, and the one reader of these
+#: edges, the HTML page, draws at most this many entities.
+COOCCURRING_ENTITIES = 2000
+
+#: One element of the graph, in the order networkx iterates the graph `build_graph` makes:
+#: ``("node", id, attrs)`` for every paper and entity (each by id), then
+#: ``("edge", source, target, kind, attrs)`` grouped by source node in that order, and last
+#: each result node followed by its edges.
+Item = tuple
+#: One paper, its mentions with the entity node each resolved to, and the relations and
+#: results it states.
+PaperMentions = tuple[Paper, list[tuple[Mention, str]], Iterable[Relation], Iterable[Result]]
+
+
+def paper_attrs(p: Paper) -> dict:
+    return {"kind": "paper", "label": p.title, "abstract": p.abstract, "url": p.url,
+            "arxiv": p.arxiv_id, "date": p.date, "authors": list(p.authors), "paper_id": p.id}
+
+
+def entity_attrs(type_: str, label: str, aliases: list[str], papers: int) -> dict:
+    return {"kind": "entity", "type": type_, "label": label, "aliases": aliases,
+            "papers": papers}
+
+
+def most_mentioned(entities: dict[str, dict]) -> list[str]:
+    """Entity node ids, most papers first, then by label (the HTML page's ranking)."""
+    return sorted(entities, key=lambda n: (-entities[n]["papers"],
+                                           entities[n]["label"].casefold(), n))
+
+
+def graph_items(papers: Iterable[Paper], entities: dict[str, dict],
+                paper_mentions: Iterable[PaperMentions],
+                variants: dict[str, str] | None = None) -> Iterator[Item]:
+    """The graph as a stream of nodes and edges (see `Item`).
+
+    `papers` and `paper_mentions` come by paper node id; `entities` maps entity node ids to
+    their attributes, `variants` an entity node to its family's. Memory holds the entity
+    nodes, the stated relations and the counts of co-occurring pairs among the
+    `COOCCURRING_ENTITIES` most mentioned entities; papers and their evidence stream
+    through."""
+    for p in papers:
+        yield "node", paper_node(p), paper_attrs(p)
+    for node in sorted(entities):
+        yield "node", node, entities[node]
+    # co-occurrence counts of the most mentioned entities, a matrix in node id order
+    top = sorted(most_mentioned(entities)[:COOCCURRING_ENTITIES])
+    index = {n: i for i, n in enumerate(top)}
+    together = np.zeros((len(top), len(top)), dtype=np.uint32)
+    stated: dict[tuple, dict[tuple, dict]] = {}
+    reported: list[Item] = []  # the result nodes and their edges (few: they wait till last)
+    for paper, mentions, relations, results in paper_mentions:
+        u = paper_node(paper)
+        edges: dict[str, dict] = {}
+        intro = {v for m, v in mentions if m.introduced}
+        for m, v in sorted(mentions, key=lambda mv: (mv[1], mv[0].field != "title",
+                                                     mv[0].start)):
+            attrs = edges.setdefault(v, {"relation": INTRODUCES if v in intro else MENTIONS,
+                                         "evidence": []})
             attrs["evidence"].append({"field": m.field, "start": m.start, "end": m.end,
                                       "text": m.text, "sentence": m.sentence,
                                       "rule": m.evidence})
-    for (u, v), attrs in sorted(edges.items()):
-        g.add_edge(u, v, key=attrs["relation"], **attrs)
-    for (h, kind, t), statements in sorted(_stated(g, entities, ids, node_of,
-                                                   relations).items()):
-        g.add_edge(h, t, key=kind, relation=kind, statements=statements)
-    for e in sorted(entities, key=lambda e: ids[e.key]):
-        if e.variant_of in ids:
-            g.add_edge(ids[e.key], ids[e.variant_of], key=VARIANT_OF, relation=VARIANT_OF,
-                       statements=[])
-    for (a, b), weight in sorted(cooccurrence(g).items()):
-        g.add_edge(a, b, key=CO_OCCURS, relation=CO_OCCURS, weight=weight)
-    _add_results(g, entities, ids, node_of, results)
-    return g
+        for v, attrs in edges.items():
+            yield "edge", u, v, attrs["relation"], attrs
+        ids = np.array([index[v] for v in edges if v in index], dtype=np.intp)  # ascending
+        if len(ids) > 1:
+            a, b = np.triu_indices(len(ids), 1)
+            together[ids[a], ids[b]] += 1
+        node_at = {m.ref: v for m, v in mentions}
+        for r in relations:
+            h, t = node_at.get(r.head), node_at.get(r.tail)
+            if h is None or t is None or h == t:
+                continue
+            if not relation_kind(r.kind).allows(entities[h]["type"], entities[t]["type"]):
+                continue  # the ends were typed again by resolution
+            stated.setdefault((h, r.kind, t), {}).setdefault(
+                (u, r.sentence), {"paper": u, "sentence": r.sentence, "rule": r.rule})
+        reported.extend(result_items(u, results, node_at, entities))
+    # entity -> entity edges by source: the stated relations (by kind, then target), the
+    # family, then the co-occurrences, a target's kinds together: the order networkx keeps
+    # them in
+    relations_of: dict[str, list[tuple[str, str, dict]]] = defaultdict(list)
+    for (h, kind, t), by in sorted(stated.items()):
+        relations_of[h].append((kind, t, {"relation": kind, "statements": [
+            s for _, s in sorted(by.items())]}))
+    del stated
+    variants = variants or {}
+    rows = {top[i] for i in np.flatnonzero(together.any(axis=1))}
+    for u in sorted(relations_of.keys() | variants.keys() | rows):
+        targets: dict[str, list[tuple[str, dict]]] = {}
+        for kind, t, attrs in relations_of.pop(u, ()):
+            targets.setdefault(t, []).append((kind, attrs))
+        if u in variants:  # found by resolution: no paper states it
+            targets.setdefault(variants[u], []).append(
+                (VARIANT_OF, {"relation": VARIANT_OF, "statements": []}))
+        if u in rows:
+            row = together[index[u]]
+            for j in np.flatnonzero(row):
+                targets.setdefault(top[j], []).append(
+                    (CO_OCCURS, {"relation": CO_OCCURS, "weight": int(row[j])}))
+        for v, keyed in targets.items():
+            for kind, attrs in keyed:
+                yield "edge", u, v, kind, attrs
+    yield from reported
 
 
-def _add_results(g: nx.MultiDiGraph, entities: list[Entity], ids: dict[str, str],
-                 node_of: dict[str, str], results: Iterable[Result]) -> None:
-    """A node per reported number, with an edge to each entity it is tied to whose
+def result_items(paper: str, results: Iterable[Result], node_at: dict,
+                 entities: dict[str, dict]) -> Iterator[Item]:
+    """A node per number the paper reports, and an edge to each entity it is tied to whose
     resolved type its role allows."""
-    node_at = {(m.paper_id, m.field, m.start): ids[e.key] for e in entities for m in e.mentions}
-    for r in sorted(results, key=lambda r: (node_of[r.paper_id], r.field, r.start)):
-        node = f"result/{node_of[r.paper_id].split('/', 1)[1]}/{r.field}-{r.start}"
-        g.add_node(node, kind="result", value=r.value, number=r.number, unit=r.unit,
-                   result_kind=r.kind, paper=node_of[r.paper_id], sentence=r.sentence,
-                   field=r.field, start=r.start, end=r.end, rule=r.rule)
+    for r in sorted(results, key=lambda r: (r.field, r.start)):
+        node = f"result/{paper.split('/', 1)[1]}/{r.field}-{r.start}"
+        yield "node", node, {"kind": "result", "value": r.value, "number": r.number,
+                             "unit": r.unit, "result_kind": r.kind, "paper": paper,
+                             "sentence": r.sentence, "field": r.field, "start": r.start,
+                             "end": r.end, "rule": r.rule}
         for role, ref in r.roles.items():
-            entity = node_at.get((r.paper_id, *ref))
-            if entity is not None and g.nodes[entity]["type"] in relation_kind(role).tails:
-                g.add_edge(node, entity, key=role, relation=role)
+            entity = node_at.get(ref)
+            if entity is not None and entities[entity]["type"] in relation_kind(role).tails:
+                yield "edge", node, entity, role, {"relation": role}
 
 
 def result_nodes(g: nx.MultiDiGraph) -> Iterator[tuple[str, dict, dict[str, str]]]:
@@ -127,25 +206,70 @@ def result_nodes(g: nx.MultiDiGraph) -> Iterator[tuple[str, dict, dict[str, str]
             yield node, d, {k: v for _, v, k in g.out_edges(node, keys=True)}
 
 
-def _stated(g: nx.MultiDiGraph, entities: list[Entity], ids: dict[str, str],
-            node_of: dict[str, str], relations: Iterable[Relation]) -> dict[tuple, list[dict]]:
-    """(head node, kind, tail node) -> the statements of it, one per paper and sentence.
+def nx_items(g: nx.MultiDiGraph) -> Iterator[Item]:
+    """The items of a networkx graph, for the exporters that read a stream: the inverse of
+    `to_networkx`."""
+    for n, d in g.nodes(data=True):
+        yield "node", n, d
+    for u, v, k, d in g.edges(keys=True, data=True):
+        yield "edge", u, v, k, d
 
-    A relation whose ends resolved to one entity, or to entities of types its kind does not
-    relate (the ends were typed again by resolution), is dropped."""
-    node_at = {(m.paper_id, m.field, m.start): ids[e.key] for e in entities for m in e.mentions}
-    stated: dict[tuple, dict[tuple, dict]] = {}
+
+def to_networkx(items: Iterable[Item]) -> nx.MultiDiGraph:
+    g = nx.MultiDiGraph()
+    for item in items:
+        if item[0] == "node":
+            g.add_node(item[1], **item[2])
+        else:
+            g.add_edge(item[1], item[2], key=item[3], **item[4])
+    return g
+
+
+def build_graph(papers: list[Paper], entities: list[Entity],
+                relations: Iterable[Relation] = (),
+                results: Iterable[Result] = ()) -> nx.MultiDiGraph:
+    """The knowledge graph in memory: nodes and edges in a stable order (see `graph_items`)."""
+    ids = entity_nodes((e.key, e.type, e.label) for e in entities)
+    mentions: dict[str, list[tuple[Mention, str]]] = defaultdict(list)
+    for e in entities:
+        for m in e.mentions:
+            mentions[m.paper_id].append((m, ids[e.key]))
+    stated: dict[str, list[Relation]] = defaultdict(list)
     for r in relations:
-        h = node_at.get((r.paper_id, *r.head))
-        t = node_at.get((r.paper_id, *r.tail))
-        if h is None or t is None or h == t:
-            continue
-        if not relation_kind(r.kind).allows(g.nodes[h]["type"], g.nodes[t]["type"]):
-            continue
-        paper = node_of[r.paper_id]
-        stated.setdefault((h, r.kind, t), {}).setdefault(
-            (paper, r.sentence), {"paper": paper, "sentence": r.sentence, "rule": r.rule})
-    return {key: [s for _, s in sorted(by.items())] for key, by in stated.items()}
+        stated[r.paper_id].append(r)
+    reported: dict[str, list[Result]] = defaultdict(list)
+    for r in results:
+        reported[r.paper_id].append(r)
+    by_node = sorted(papers, key=paper_node)
+    return to_networkx(graph_items(
+        by_node, {ids[e.key]: entity_attrs(e.type, e.label, e.aliases, len(e.papers))
+                  for e in entities},
+        ((p, mentions[p.id], stated[p.id], reported[p.id]) for p in by_node),
+        {ids[e.key]: ids[e.variant_of] for e in entities if e.variant_of in ids}))
+
+
+def write_json(items: Iterable[Item], out: TextIO) -> Iterator[Item]:
+    """Write the graph as networkx node-link JSON (`networkx.node_link_graph` reads it back),
+    one node or edge per line with sorted keys, while passing the items on. The edges wait in
+    a temporary file, since the result nodes come after them in the stream."""
+    out.write('{"directed": true, "multigraph": true, "graph": {}, "nodes": [')
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as edges:
+        node_sep = edge_sep = "\n"
+        for item in items:
+            if item[0] == "node":
+                out.write(node_sep + json.dumps({**item[2], "id": item[1]},
+                                                ensure_ascii=False, sort_keys=True))
+                node_sep = ",\n"
+            else:
+                edges.write(edge_sep + json.dumps(
+                    {**item[4], "source": item[1], "target": item[2], "key": item[3]},
+                    ensure_ascii=False, sort_keys=True))
+                edge_sep = ",\n"
+            yield item
+        out.write('\n], "edges": [')
+        edges.seek(0)
+        shutil.copyfileobj(edges, out)
+    out.write("\n]}\n")
 
 
 def mention_edges(g: nx.MultiDiGraph, paper: str | None = None

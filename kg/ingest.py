@@ -1,15 +1,22 @@
 """Readers: paper lists on disk -> `Paper` records.
 
+Formats: trending-papers pages, JSON Lines (including the public arXiv metadata snapshot's
+records: ``id``, ``title``, ``abstract``, ``authors``, ``update_date``, ``versions``), CSV and
+Parquet (with pyarrow); each may be gzip-, bzip2- or xz-compressed (``papers.jsonl.gz``).
+
 Every reader reports bad input as an `InputError` that names the file and line, so the CLI
 can print one clear line (or, with ``--skip-bad``, a warning) instead of a traceback.
 """
 
 from __future__ import annotations
 
+import bz2
 import csv
+import gzip
 import hashlib
 import io
 import json
+import lzma
 import re
 import stat
 import unicodedata
@@ -20,8 +27,13 @@ from pathlib import Path
 
 from kg.model import ARXIV_ID, Paper
 
-FORMATS = ("page", "jsonl", "csv")
-_EXTENSIONS = {".txt": "page", ".md": "page", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
+FORMATS = ("page", "jsonl", "csv", "parquet")
+_EXTENSIONS = {".txt": "page", ".md": "page", ".jsonl": "jsonl", ".ndjson": "jsonl",
+               ".json": "jsonl", ".csv": "csv", ".parquet": "parquet"}
+#: compressed files: extension -> (magic bytes, decompressor); read as the file inside
+_COMPRESSED = {".gz": (b"\x1f\x8b", gzip.decompress), ".bz2": (b"BZh", bz2.decompress),
+               ".xz": (b"\xfd7zXZ\x00", lzma.decompress)}
+_PARQUET_MAGIC = b"PAR1"
 
 
 class InputError(Exception):
@@ -59,11 +71,21 @@ def _title_id(title: str) -> str:
     return "paper-" + hashlib.sha1(normalise_title(title).encode()).hexdigest()[:10]
 
 
+def _inner_suffix(path: Path) -> str:
+    """The extension of the file, or of the file inside a compressed one (.jsonl.gz)."""
+    suffixes = [x.lower() for x in path.suffixes]
+    if suffixes and suffixes[-1] in _COMPRESSED:
+        suffixes.pop()
+    return suffixes[-1] if suffixes else ""
+
+
 def detect_format(path: Path) -> str:
-    """Format by extension, else by the first non-blank character of the file."""
-    fmt = _EXTENSIONS.get(path.suffix.lower())
+    """Format by extension, else by the first bytes of the file."""
+    fmt = _EXTENSIONS.get(_inner_suffix(path))
     if fmt:
         return fmt
+    if _read_bytes(path)[:4] == _PARQUET_MAGIC:
+        return "parquet"
     head = read_text(path)[:4096].lstrip()
     if head.startswith("{"):
         return "jsonl"
@@ -73,12 +95,25 @@ def detect_format(path: Path) -> str:
     return "page"
 
 
-def read_text(path: Path) -> str:
-    """A UTF-8 text file (a BOM allowed), or an `InputError` that says why not, and where."""
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes, decompressed when it is gzip, bzip2 or xz (by its magic bytes)."""
     try:
         data = path.read_bytes()
     except OSError as e:
         raise InputError(path, None, f"cannot read: {e.strerror or e}") from None
+    for ext, (magic, decompress) in _COMPRESSED.items():
+        if data.startswith(magic):
+            try:
+                return decompress(data)
+            except (OSError, EOFError, ValueError, lzma.LZMAError) as e:
+                raise InputError(path, None, f"not a valid {ext[1:]} file: {e}") from None
+    return data
+
+
+def read_text(path: Path) -> str:
+    """A UTF-8 text file (a BOM allowed; compressed or not), or an `InputError` that says why
+    not, and where."""
+    data = _read_bytes(path)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -154,9 +189,11 @@ def _make_paper(path: Path, line: int, rec: dict) -> Paper:
     if not pid:
         m = ARXIV_ID.search(url)
         pid = m.group(1) if m else _title_id(title)
-    return Paper(id=pid, title=title, abstract=abstract, url=url,
-                 date=_string(path, line, rec, "date"), authors=_authors(path, line, rec),
-                 source=f"{path}:{line}")
+    elif not url and ("versions" in rec or "update_date" in rec):  # an arXiv snapshot record
+        url = f"https://arxiv.org/abs/{pid}"
+    date = _string(path, line, rec, "date") or _string(path, line, rec, "update_date")
+    return Paper(id=pid, title=title, abstract=abstract, url=url, date=date,
+                 authors=_authors(path, line, rec), source=f"{path}:{line}")
 
 
 def _is_abstract(line: str) -> bool:
@@ -246,6 +283,32 @@ def read_csv(path: Path, text: str) -> Iterator[Paper | InputError]:
             yield _record(path, reader.line_num, rec)
 
 
+def read_parquet(path: Path) -> Iterator[Paper | InputError]:
+    """A Parquet file with ``title`` and ``abstract`` columns (and the optional ones of JSONL),
+    read in batches of rows; a row's "line" is its number, from 1."""
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise InputError(path, None, "reading Parquet needs pyarrow: "
+                         "pip install 'paperkg[parquet]'") from None
+    try:
+        f = pq.ParquetFile(io.BytesIO(_read_bytes(path)))
+        names = {n.lower(): n for n in f.schema_arrow.names}
+        if "title" not in names:
+            raise InputError(path, 1, f"no 'title' column (columns: {', '.join(names)})")
+        wanted = [names[c] for c in ("id", "title", "abstract", "url", "date", "update_date",
+                                     "authors", "versions") if c in names]
+        row = 0
+        for batch in f.iter_batches(batch_size=4096, columns=wanted):
+            for rec in batch.to_pylist():
+                row += 1
+                yield _record(path, row, {k.lower(): v for k, v in rec.items()})
+    except InputError:
+        raise
+    except Exception as e:  # pyarrow's errors: a damaged or non-Parquet file
+        raise InputError(path, None, f"not a readable Parquet file: {e}") from None
+
+
 _READERS: dict[str, Callable[[Path, str], Iterator[Paper]]] = {
     "page": read_page, "jsonl": read_jsonl, "csv": read_csv}
 
@@ -258,10 +321,11 @@ def _files(path: Path) -> list[Path]:
     except OSError as e:  # a symbolic link loop, a path through a file, ...
         raise InputError(path, None, f"cannot read: {e.strerror or e}") from None
     if stat.S_ISDIR(mode):
-        files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in _EXTENSIONS
+        files = sorted(p for p in path.rglob("*") if p.is_file() and _inner_suffix(p) in _EXTENSIONS
                        and not any(part.startswith(".") for part in p.relative_to(path).parts))
         if not files:
-            raise InputError(path, None, "directory holds no paper list (.txt, .jsonl, .csv)")
+            raise InputError(path, None, "directory holds no paper list (.txt, .jsonl, .csv, "
+                             ".parquet, possibly .gz/.bz2/.xz)")
         return files
     if not stat.S_ISREG(mode):  # reading a FIFO or a device would wait for a writer forever
         raise InputError(path, None, "not a regular file (a FIFO, socket or device): give a "
@@ -285,10 +349,14 @@ def read_papers(paths: list[Path], fmt: str | None = None, skip_bad: bool = Fals
             continue
         for file in files:
             try:
+                file_fmt = fmt or detect_format(file)
+                if file_fmt == "parquet":
+                    items.extend(list(read_parquet(file)))
+                    continue
                 text = read_text(file)
                 if not text.strip():
                     raise InputError(file, None, "empty file: no papers in it")
-                items.extend(list(_READERS[fmt or detect_format(file)](file, text)))
+                items.extend(list(_READERS[file_fmt](file, text)))
             except InputError as e:
                 items.append(e)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field, fields
+from functools import cache
 from typing import Any
 
 TYPES = ("Dataset", "Benchmark", "Model", "Method", "Task", "Metric")
@@ -135,10 +136,19 @@ class Extraction:
                    results=tuple(_record(Result, r) for r in d.get("results", ())))
 
 
+def _tupled(v: Any) -> Any:
+    return tuple(_tupled(x) for x in v) if isinstance(v, list) else v
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
+
 def _record(cls: type, d: dict[str, Any]):
-    def tupled(v: Any) -> Any:
-        return tuple(tupled(x) for x in v) if isinstance(v, list) else v
-    return cls(**{f.name: tupled(d[f.name]) for f in fields(cls) if f.name in d})
+    # called for every cached record of a build: only lists need converting
+    return cls(**{name: _tupled(d[name]) if type(d[name]) is list else d[name]
+                  for name in _field_names(cls) if name in d})
 
 
 @dataclass

@@ -29,7 +29,7 @@ from xml.sax.saxutils import escape, quoteattr
 import pyoxigraph as ox
 
 from kg.export import DEFAULT_BASE, locked
-from kg.export.rdf import PREFIXES
+from kg.export.rdf import PREFIXES, current_store
 
 #: Prefixes every query may use without declaring them: the export's (the ontology's ``kg:``,
 #: rdf, rdfs, skos, dcterms, owl, xsd, schema, prov).
@@ -79,8 +79,16 @@ def cache_home() -> Path:
 
 
 def open_store(path: Path, cache: bool = False) -> ox.Store:
-    """An indexed store of a Turtle file: loaded into memory, or, with `cache` and a large
-    file, kept on disk per version of the file so that the next query skips the parsing."""
+    """An indexed store of a Turtle file: the store `kg build` wrote beside it when that is
+    current (opened read-only, nothing parsed), else loaded into memory, or, with `cache` and
+    a large file, kept on disk per version of the file so that the next query skips the
+    parsing."""
+    built = current_store(path)
+    if built is not None:
+        try:
+            return ox.Store.read_only(str(built))
+        except OSError:
+            pass  # unreadable or half-replaced: parse the Turtle
     try:
         st = path.stat()
     except OSError as e:

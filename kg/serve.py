@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import math
 import multiprocessing
+import os
 import queue
 import shutil
 import sys
@@ -37,6 +38,7 @@ import pyoxigraph as ox
 import waitress
 
 from kg.explore import Explorer
+from kg.export.rdf import current_store
 from kg.query import (
     GRAPH_FORMATS,
     RESULT_FORMATS,
@@ -292,10 +294,16 @@ class Endpoint:
         self.log = log
         self._dir = tempfile.mkdtemp(prefix="kg-serve-")
         try:
-            self.triples = _load(graph, self._dir)
-            self.workers = Workers(self._dir, workers, max(workers, max_workers), timeout,
+            # the store `kg build` wrote beside the graph when it is current, else a new one
+            store_dir = _built(graph, self._dir)
+            if store_dir is None:
+                store_dir = self._dir
+                self.triples = _load(graph, store_dir)
+            else:
+                self.triples = len(ox.Store.read_only(store_dir))
+            self.workers = Workers(store_dir, workers, max(workers, max_workers), timeout,
                                    max_rows)
-            self.explorer = Explorer(self._dir, self.workers.run)  # the page at /, its API
+            self.explorer = Explorer(store_dir, self.workers.run)  # the page at /, its API
             self.server = waitress.create_server(
                 self.app, host=host, port=port, ident="paperkg",
                 # a thread per running or waiting query (waiters beyond these would queue in
@@ -389,6 +397,23 @@ class Endpoint:
         if len(queries) > 1:
             return _text(400, "one query at a time")
         return self.workers.run(queries[0], environ.get("HTTP_ACCEPT", ""))
+
+
+def _built(graph: Path, tmp: str) -> str | None:
+    """A copy (hard links where it can) in tmp of the store `kg build` wrote beside the graph,
+    when current: immune to a rebuild replacing it while the endpoint runs."""
+    built = current_store(graph)
+    if built is None:
+        return None
+
+    def link(src: str, dst: str) -> None:
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+
+    shutil.copytree(built, Path(tmp) / "built", copy_function=link)
+    return str(Path(tmp) / "built")
 
 
 def _load(graph: Path, store_dir: str) -> int:

@@ -15,7 +15,10 @@ from kg.model import Entity, Mention, Paper
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
-OUTPUT_FILES = ("graph.ttl", "graph.json", "graph.html")
+OUTPUT_FILES = ("graph.ttl", "graph.nt", "graph.json", "graph.html")
+#: everything a build leaves in its output directory: the files, the extraction cache and the
+#: SPARQL store
+BUILD_ENTRIES = (*OUTPUT_FILES, ".paperkg-cache.sqlite", "graph.oxigraph")
 
 # Three small papers; every abstract is long enough (40+ words) to read as an abstract line.
 PAPERS = [
@@ -86,6 +89,19 @@ def csv_text(papers: list[dict], columns: tuple[str, ...] = ("id", "title", "abs
 WRITERS = {"page": (".txt", page_text), "jsonl": (".jsonl", jsonl_text), "csv": (".csv", csv_text)}
 # The line of each paper's title (page) or record (jsonl: 1, 2, 3; csv: 2, 3, 4).
 FIRST_LINES = {"page": [9, 13, 17], "jsonl": [1, 2, 3], "csv": [2, 3, 4]}
+
+
+@pytest.fixture
+def no_model(monkeypatch):
+    """Bad input must be reported before the (slow) spaCy pipeline is loaded."""
+    from kg import build as kg_build
+    from kg import parallel
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the pipeline was loaded")
+
+    monkeypatch.setattr(parallel, "load_pipeline", refuse)
+    monkeypatch.setattr(kg_build, "load_pipeline", refuse)
 
 
 @pytest.fixture
@@ -188,7 +204,7 @@ def kg():
 def seed_outputs(tmp_path_factory) -> Path:
     """The three files built once from seeds/ (the lead keeps output/ equal to them)."""
     out = tmp_path_factory.mktemp("seed-build")
-    result = run_kg("build", SEEDS, "-o", out, "-q")
+    result = run_kg("build", SEEDS, "-o", out, "-q", "--workers", "2")
     assert result.exit_code == 0, result.output + repr(result.exception)
     return out
 

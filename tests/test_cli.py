@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import OUTPUT_FILES, PAPERS, jsonl_text
+from conftest import BUILD_ENTRIES, OUTPUT_FILES, PAPERS, jsonl_text
 from rdflib import RDF, Graph
 from rdflib.namespace import DCTERMS
 
@@ -39,17 +39,6 @@ def old_outputs(tmp_path) -> Path:
     return out
 
 
-@pytest.fixture
-def no_model(monkeypatch):
-    """Bad input must be reported before the (slow) spaCy pipeline is loaded."""
-    from kg import build as kg_build
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("the pipeline was loaded")
-
-    monkeypatch.setattr(kg_build, "build_pipeline", refuse)
-
-
 @pytest.mark.parametrize("fmt", ["page", "jsonl", "csv"])
 def test_build_each_format(fmt, make_input, tmp_path, kg):
     out = tmp_path / "new" / "out"
@@ -57,8 +46,8 @@ def test_build_each_format(fmt, make_input, tmp_path, kg):
     assert result.exit_code == 0, result.output
     assert result.stdout == ""  # progress and summary go to stderr
     assert result.stderr.splitlines()[-1] == (
-        f"3 papers -> {out}/graph.ttl, {out}/graph.json, {out}/graph.html")
-    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)  # no temp file left
+        f"3 papers -> {out}/graph.ttl, {out}/graph.nt, {out}/graph.json, {out}/graph.html")
+    assert sorted(p.name for p in out.iterdir()) == sorted(BUILD_ENTRIES)  # no temp file left
     assert sorted(papers_in(out / "graph.ttl").values()) == sorted(p["title"] for p in PAPERS)
     data = json.loads((out / "graph.json").read_text(encoding="utf-8"))
     assert sum(n["kind"] == "paper" for n in data["nodes"]) == 3
@@ -216,13 +205,13 @@ def test_a_read_only_output_directory_is_one_line_before_extraction(
     before = snapshot(old_outputs)
     result = kg("build", make_input("jsonl"), "-o", old_outputs)
     assert result.exit_code == 1
-    assert result.stderr == f"Error: {old_outputs}: cannot write there: Read-only file system\n"
+    assert result.stderr == f"Error: {old_outputs}: cannot write there: read-only file system\n"
     assert snapshot(old_outputs) == before
 
 
 def test_a_full_file_system_is_one_line_and_leaves_the_earlier_outputs(
         old_outputs, make_input, monkeypatch, kg):
-    """The disk fills while graph.json is written, after the extraction."""
+    """The disk fills as the outputs are synced (the second, graph.nt), after the extraction."""
     import os
 
     real_fsync, calls = os.fsync, []
@@ -237,9 +226,13 @@ def test_a_full_file_system_is_one_line_and_leaves_the_earlier_outputs(
     before = snapshot(old_outputs)
     result = kg("build", make_input("jsonl"), "-o", old_outputs, "-q")
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
-    assert result.stderr == f"Error: {old_outputs / 'graph.json'}: cannot write: No space left " \
+    assert result.stderr == f"Error: {old_outputs / 'graph.nt'}: cannot write: no space left " \
                             "on device\n"
-    assert snapshot(old_outputs) == before  # no temporary file left either
+    # no temporary file left either; the extraction is kept for the next run
+    cache = old_outputs / ".paperkg-cache.sqlite"
+    assert cache.exists()
+    cache.unlink()
+    assert snapshot(old_outputs) == before
 
 
 def test_temporary_files_of_a_killed_build_are_removed(old_outputs, make_input, kg):
@@ -248,7 +241,7 @@ def test_temporary_files_of_a_killed_build_are_removed(old_outputs, make_input, 
     (old_outputs / "notes.tmp").write_text("not ours")
     result = kg("build", make_input("jsonl"), "-o", old_outputs, "-q")
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in old_outputs.iterdir()) == sorted([*OUTPUT_FILES, "notes.tmp"])
+    assert sorted(p.name for p in old_outputs.iterdir()) == sorted([*BUILD_ENTRIES, "notes.tmp"])
 
 
 def test_terminal_escapes_make_no_entity(tmp_path, kg):
@@ -285,6 +278,6 @@ def test_an_error_inside_the_pipeline_is_not_taken_for_bad_input(error, make_inp
     def broken(*args, **kwargs):
         raise error("a bug")
 
-    monkeypatch.setattr(kg_build, "resolve", broken)
+    monkeypatch.setattr(kg_build, "resolve_store", broken)
     result = kg("build", make_input("jsonl"), "-o", tmp_path / "out")
     assert isinstance(result.exception, error)

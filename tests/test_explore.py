@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -14,17 +13,11 @@ from collections import Counter
 
 import networkx as nx
 import pytest
-from conftest import ROOT
-from rdflib import Graph
 from test_serve import serving
 
 from kg.export.html import find_entities
-from kg.export.rdf import to_rdf
 from kg.graph import relation_edges
 from kg.model import PAPER_KINDS
-
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from synthetic import synthetic_graph, triples  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -59,12 +52,6 @@ def api(root: str, name: str, **params) -> dict:
 
 def papers_of(g: nx.MultiDiGraph, entity: str) -> set[str]:
     return {p for p, _, k in g.in_edges(entity, keys=True) if k in PAPER_KINDS}
-
-
-def test_synthetic_triples_are_the_export():
-    g = synthetic_graph(60, 40)
-    assert any(k not in ("mentions", "co_occurs") for *_, k in g.edges(keys=True))
-    assert set(Graph().parse(data="\n".join(triples(g)), format="nt")) == set(to_rdf(g))
 
 
 def test_the_page_at_the_root(server):

@@ -25,8 +25,9 @@ def outdir(tmp_path) -> Path:
     return out
 
 
-def contents(directory: Path) -> dict[str, str]:
-    return {p.name: p.read_text(encoding="utf-8") for p in sorted(directory.iterdir())}
+def contents(directory: Path) -> dict[str, str | bytes]:
+    return {p.name: p.read_bytes() if p.suffix == ".sqlite" else p.read_text(encoding="utf-8")
+            for p in sorted(directory.iterdir())}
 
 
 def test_writes_every_file(outdir, tmp_path):
@@ -64,19 +65,26 @@ def test_each_file_is_on_disk_before_it_is_renamed(outdir, monkeypatch):
     monkeypatch.setattr(os, "replace", lambda a, b: events.append(f"replace {Path(b).name}")
                         or real_replace(a, b))
     write_atomically([(outdir / n, lambda n=n: NEW[n]) for n in OUTPUT_FILES])
-    assert events == ["fsync"] * 3 + [f"replace {n}" for n in OUTPUT_FILES]
+    assert events == ["fsync"] * len(OUTPUT_FILES) + [f"replace {n}" for n in OUTPUT_FILES]
 
 
 def test_build_failing_half_way_leaves_earlier_outputs(make_input, outdir, monkeypatch, kg):
-    """`kg build` whose graph.json fails after graph.ttl has rendered."""
+    """`kg build` whose graph.json fails half-way, after the first nodes were written."""
     from kg import build as kg_build
 
-    def fail(graph):
-        raise RuntimeError("json export failed")
+    real = kg_build.write_json
 
-    monkeypatch.setattr(kg_build, "to_json", fail)
+    def fail(items, out):
+        for n, item in enumerate(real(items, out)):
+            if n == 5:
+                raise RuntimeError("json export failed")
+            yield item
+
+    monkeypatch.setattr(kg_build, "write_json", fail)
     before = contents(outdir)
     result = kg("build", make_input("jsonl"), "-o", outdir, "-q")
     assert result.exit_code == 1
     assert isinstance(result.exception, RuntimeError)
-    assert contents(outdir) == before
+    after = contents(outdir)
+    assert after.pop(".paperkg-cache.sqlite")  # the extraction cache is kept, for the next build
+    assert after == before

@@ -35,7 +35,7 @@ def test_paper_ids_that_slugify_alike_get_distinct_nodes():
 def test_entity_label_clash_gets_a_digest_of_the_key():
     entities = [entity("gpt4", "Model", "GPT-4", {}), entity("gpt 4", "Model", "GPT 4", {}),
                 entity("gpt4m", "Method", "GPT-4", {}), entity("bert", "Model", "BERT", {})]
-    ids = entity_nodes(entities)
+    ids = entity_nodes((e.key, e.type, e.label) for e in entities)
     assert ids["bert"] == "model/bert" and ids["gpt4m"] == "method/gpt-4"  # no clash
     assert ids["gpt4"] != ids["gpt 4"]
     assert all(ids[k].startswith("model/gpt-4-") and len(ids[k]) == len("model/gpt-4-") + 6

@@ -99,7 +99,8 @@ def test_directory_without_paper_lists(tmp_path):
     (tmp_path / "notes.rst").write_text("nothing\n")
     with pytest.raises(InputError) as err:
         read([tmp_path])
-    assert str(err.value) == f"{tmp_path}: directory holds no paper list (.txt, .jsonl, .csv)"
+    assert str(err.value) == (f"{tmp_path}: directory holds no paper list (.txt, .jsonl, .csv, "
+                              ".parquet, possibly .gz/.bz2/.xz)")
 
 
 @pytest.mark.parametrize("change", [
@@ -233,3 +234,79 @@ def test_terminal_escapes_and_control_characters_are_dropped(make_input):
     assert paper.title == "Sparse Attention Transformers"
     assert paper.abstract == PAPERS[0]["abstract"]
     assert paper.authors == ("Ada Lovelace",)
+
+
+# ---------------------------------------------------------------- big inputs
+
+COMPRESS = {"gz": "gzip", "bz2": "bz2", "xz": "lzma"}
+
+
+@pytest.mark.parametrize("codec", sorted(COMPRESS))
+@pytest.mark.parametrize("fmt", sorted(WRITERS))
+def test_compressed_files_of_every_format(fmt, codec, tmp_path):
+    import importlib
+
+    ext, render = WRITERS[fmt]
+    path = tmp_path / f"papers{ext}.{codec}"
+    path.write_bytes(importlib.import_module(COMPRESS[codec]).compress(
+        render(PAPERS).encode()))
+    assert detect_format(path) == fmt
+    papers, _ = read([path])
+    assert [p.title for p in papers] == [p["title"] for p in PAPERS]
+    assert read([tmp_path])[0] == papers  # a directory's compressed files are read too
+
+
+def test_damaged_compressed_file_is_one_line(tmp_path):
+    path = tmp_path / "papers.jsonl.gz"
+    path.write_bytes(b"\x1f\x8b\x08\x00broken")
+    with pytest.raises(InputError, match=r"papers\.jsonl\.gz: not a valid gz file"):
+        read([path])
+
+
+def write_parquet(path: Path, rows: list[dict]) -> Path:
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.Table.from_pylist(rows), path)
+    return path
+
+
+def test_parquet_with_title_and_abstract_columns(tmp_path):
+    rows = [{k: p[k] for k in ("id", "title", "abstract", "url", "date", "authors")}
+            for p in PAPERS]
+    path = write_parquet(tmp_path / "papers.parquet", rows)
+    papers, _ = read([path])
+    assert [(p.id, p.title, p.abstract, p.authors) for p in papers] == [
+        (p["id"], p["title"], p["abstract"], tuple(p["authors"])) for p in PAPERS]
+    assert [p.source for p in papers] == [f"{path}:{n}" for n in (1, 2, 3)]
+    # by content, without the extension
+    assert detect_format(path.rename(tmp_path / "papers.bin")) == "parquet"
+
+
+def test_parquet_row_without_abstract_is_located(tmp_path):
+    rows = [{"title": p["title"], "abstract": p["abstract"]} for p in PAPERS]
+    rows[1]["abstract"] = None
+    path = write_parquet(tmp_path / "papers.parquet", rows)
+    with pytest.raises(InputError, match=r"papers\.parquet:2: .* has no abstract"):
+        read([path])
+    papers, warnings = read([path], skip_bad=True)
+    assert len(papers) == 2 and len(warnings) == 1
+
+
+def test_arxiv_metadata_snapshot_records(tmp_path):
+    """The public arXiv snapshot: one JSON object per line, authors as one string."""
+    rec = {"id": "2401.00001", "submitter": "Ada Lovelace", "authors":
+           "Ada Lovelace, Alan Turing and Grace Hopper", "title": PAPERS[0]["title"],
+           "comments": "12 pages", "journal-ref": None, "doi": None, "report-no": None,
+           "categories": "cs.LG cs.CL", "license": None, "abstract": "  " + PAPERS[0]["abstract"]
+           + "\n", "versions": [{"version": "v1", "created": "Mon, 1 Jan 2024 00:00:00 GMT"}],
+           "update_date": "2024-01-02",
+           "authors_parsed": [["Lovelace", "Ada", ""], ["Turing", "Alan", ""]]}
+    path = tmp_path / "arxiv-metadata-oai-snapshot.json"
+    path.write_text(json.dumps(rec) + "\n", encoding="utf-8")
+    (paper,), _ = read([path])
+    assert paper == Paper(id="2401.00001", title=PAPERS[0]["title"],
+                          abstract=PAPERS[0]["abstract"], url="https://arxiv.org/abs/2401.00001",
+                          date="2024-01-02",
+                          authors=("Ada Lovelace", "Alan Turing", "Grace Hopper"))
+    assert paper.arxiv_id == "2401.00001"

@@ -1,0 +1,247 @@
+"""Scale: the same bytes whatever the parallelism (worker processes, a real Dask LocalCluster),
+the extraction cache (hit when nothing changed, missed for a changed abstract or lexicon), a
+build killed outright (previous outputs intact, no temporaries after the next build, cache
+usable), and an output directory that cannot be written failing before extraction."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from conftest import BUILD_ENTRIES, OUTPUT_FILES, PAPERS, ROOT, SEEDS, jsonl_text
+
+CACHE = ".paperkg-cache.sqlite"
+
+
+def same_outputs(a: Path, b: Path) -> None:
+    for name in OUTPUT_FILES:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+
+def counts(result) -> str:
+    """The "N extracted, M cached" of a build's summary line."""
+    line = next(s for s in result.stderr.splitlines() if " extracted, " in s)
+    return line.split("(", 1)[1].split(")", 1)[0]
+
+
+def test_one_worker_gives_the_bytes_of_two(seed_outputs, tmp_path, kg):
+    result = kg("build", SEEDS, "-o", tmp_path, "-q", "--workers", "1", "--no-cache")
+    assert result.exit_code == 0, result.output
+    same_outputs(seed_outputs, tmp_path)
+
+
+def test_dask_local_cluster_gives_the_bytes_of_a_local_build(seed_outputs, tmp_path, kg):
+    """A real LocalCluster of two worker processes, each loading the pipeline once."""
+    pytest.importorskip("dask.distributed")
+    result = kg("build", SEEDS, "-o", tmp_path, "-q", "--dask", "local", "--workers", "2")
+    assert result.exit_code == 0, result.output
+    same_outputs(seed_outputs, tmp_path)
+
+
+@pytest.fixture
+def papers_file(tmp_path) -> Path:
+    path = tmp_path / "papers.jsonl"
+    path.write_text(jsonl_text(PAPERS), encoding="utf-8")
+    return path
+
+
+def test_cache_hit_when_unchanged_missed_for_a_changed_abstract(papers_file, tmp_path, kg):
+    out, cold = tmp_path / "out", tmp_path / "cold"
+    first = kg("build", papers_file, "-o", out, "-w", "1")
+    assert counts(first) == "3 extracted, 0 cached"
+    again = kg("build", papers_file, "-o", out, "-w", "1")
+    assert counts(again) == "0 extracted, 3 cached"
+    changed = [dict(PAPERS[0], abstract=PAPERS[0]["abstract"] + " We also study RoBERTa."),
+               *PAPERS[1:]]
+    papers_file.write_text(jsonl_text(changed), encoding="utf-8")
+    third = kg("build", papers_file, "-o", out, "-w", "1")
+    assert counts(third) == "1 extracted, 2 cached"
+    assert "RoBERTa" in (out / "graph.ttl").read_text(encoding="utf-8")
+    # what the cache gives is what a cold build makes
+    assert kg("build", papers_file, "-o", cold, "-w", "1", "--no-cache").exit_code == 0
+    same_outputs(out, cold)
+
+
+def test_cache_missed_for_a_changed_lexicon(papers_file, tmp_path, kg):
+    out, lexicon = tmp_path / "out", tmp_path / "terms.tsv"
+    lexicon.write_text("Zorblax\tModel\n", encoding="utf-8")
+    assert counts(kg("build", papers_file, "-o", out, "-w", "1")) == "3 extracted, 0 cached"
+    with_lexicon = kg("build", papers_file, "-o", out, "-w", "1", "--lexicon", lexicon)
+    assert counts(with_lexicon) == "3 extracted, 0 cached"
+    same = kg("build", papers_file, "-o", out, "-w", "1", "--lexicon", lexicon)
+    assert counts(same) == "0 extracted, 3 cached"
+    lexicon.write_text("Zorblax\tDataset\n", encoding="utf-8")
+    edited = kg("build", papers_file, "-o", out, "-w", "1", "--lexicon", lexicon)
+    assert counts(edited) == "3 extracted, 0 cached"
+
+
+def test_unchanged_rebuild_rewrites_only_outputs_that_changed(papers_file, tmp_path, kg):
+    out = tmp_path / "out"
+    kg("build", papers_file, "-o", out, "-w", "1", "-q")
+    before = {name: (out / name).read_bytes() for name in OUTPUT_FILES}
+    again = kg("build", papers_file, "-o", out, "-w", "1")
+    assert "outputs up to date" in again.stderr
+    (out / "graph.html").unlink()
+    (out / "graph.ttl").write_text("edited\n")
+    repaired = kg("build", papers_file, "-o", out, "-w", "1")
+    assert "outputs up to date" not in repaired.stderr
+    assert counts(repaired) == "0 extracted, 3 cached"
+    assert {name: (out / name).read_bytes() for name in OUTPUT_FILES} == before
+
+
+def test_no_cache_extracts_everything(papers_file, tmp_path, kg):
+    out = tmp_path / "out"
+    kg("build", papers_file, "-o", out, "-w", "1", "-q")
+    assert counts(kg("build", papers_file, "-o", out, "-w", "1", "--no-cache")) == (
+        "3 extracted, 0 cached")
+
+
+def test_cache_records_round_trip():
+    from kg.model import Extraction, Mention, Relation
+    from kg.store import decode, encode
+
+    m = Mention("p", "BERT", "abstract", 4, 8, "We use BERT.", "Model", "lexicon",
+                (("Model", 2.0),), long_form="", introduced=True)
+    x = Extraction("p", (m, m), (Relation("p", "uses", ("abstract", 4), ("abstract", 4),
+                                          "We use BERT.", "uses"),))
+    assert decode(encode(x)) == x
+    record = json.loads(__import__("zlib").decompress(encode(x)))
+    assert record["sentences"] == ["We use BERT."]  # each sentence kept once
+
+
+# ---------------------------------------------------------------- killed builds
+
+
+def _kg_build(out: Path, *options: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "kg.cli", "build", str(SEEDS), "-o", str(out),
+                             "-w", "1", *options], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+
+
+def _kill_when(proc: subprocess.Popen, ready, timeout: float = 120) -> None:
+    end = time.monotonic() + timeout
+    while not ready():
+        assert proc.poll() is None, "the build ended before it could be killed"
+        assert time.monotonic() < end, "the build never reached the point to kill it at"
+        time.sleep(0.002)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def _records(out: Path) -> int:
+    try:
+        with closing(sqlite3.connect(f"file:{out / CACHE}?mode=ro", uri=True,
+                                     timeout=0.1)) as db:
+            return db.execute("SELECT COUNT(*) FROM extractions").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def _temporaries(out: Path) -> list[str]:
+    return sorted(p.name for p in out.iterdir() if p.name.endswith(".tmp"))
+
+
+def test_sigkill_during_extraction_and_during_writing(seed_outputs, tmp_path, kg):
+    out = tmp_path / "out"
+    assert kg("build", SEEDS, "-o", out, "-q", "-w", "1").exit_code == 0
+    before = {name: (out / name).read_bytes() for name in OUTPUT_FILES}
+    with closing(sqlite3.connect(out / CACHE)) as db:  # as if the extractor had changed
+        db.execute("DELETE FROM extractions")
+        db.commit()
+
+    # killed while extracting: some chunks stored, more to come
+    proc = _kg_build(out, "--no-cache")
+    _kill_when(proc, lambda: _records(out) >= 1)
+    assert {name: (out / name).read_bytes() for name in OUTPUT_FILES} == before
+    kept = _records(out)
+    assert 0 < kept < 107
+
+    # killed while writing: temporary files beside the outputs
+    proc = _kg_build(out)
+    _kill_when(proc, lambda: bool(_temporaries(out)))
+    assert {name: (out / name).read_bytes() for name in OUTPUT_FILES} == before
+
+    # the next build cleans up, uses what the killed ones cached, and writes the same bytes
+    result = kg("build", SEEDS, "-o", out, "-w", "1")
+    assert result.exit_code == 0, result.output
+    assert counts(result) == "0 extracted, 107 cached"
+    assert sorted(p.name for p in out.iterdir()) == sorted(BUILD_ENTRIES)
+    same_outputs(out, seed_outputs)
+
+
+# ---------------------------------------------------------------- unwritable output
+
+
+def test_output_path_that_is_a_file_fails_before_extraction(papers_file, tmp_path, no_model, kg):
+    target = tmp_path / "taken"
+    target.write_text("a file\n")
+    result = kg("build", papers_file, "-o", target)
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1] == \
+        f"Error: {target}: cannot write there: not a directory"
+    assert target.read_text() == "a file\n"
+
+
+@pytest.mark.parametrize("errno_name, message", [
+    ("EROFS", "cannot write there: read-only file system"),
+    ("EACCES", "cannot write there: not writable (permission denied)"),
+    ("ENOSPC", "cannot write there: no space left on device"),
+])
+def test_unwritable_output_fails_before_extraction(errno_name, message, papers_file, tmp_path,
+                                                   no_model, monkeypatch, kg):
+    """Root ignores permissions, so the refusal is simulated at the system call."""
+    import errno
+
+    real_open = os.open
+
+    def refuse(path, *args, **kwargs):
+        if str(path).startswith(str(tmp_path / "out")):
+            raise OSError(getattr(errno, errno_name), os.strerror(getattr(errno, errno_name)))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refuse)
+    result = kg("build", papers_file, "-o", tmp_path / "out")
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1] == f"Error: {tmp_path / 'out'}: {message}"
+
+
+def test_too_little_space_fails_before_extraction(papers_file, tmp_path, no_model, monkeypatch,
+                                                  kg):
+    import shutil
+    from collections import namedtuple
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10 << 20, 10 << 20, 1024))
+    result = kg("build", papers_file, "-o", tmp_path / "out")
+    assert result.exit_code == 1
+    assert "not enough space" in result.output.strip().splitlines()[-1]
+
+
+# ---------------------------------------------------------------- the store beside graph.ttl
+
+
+def test_query_and_stats_open_the_store_the_build_wrote(seed_outputs, tmp_path):
+    import shutil
+
+    from kg.export.rdf import current_store
+    from kg.query import open_store, select
+
+    ttl = seed_outputs / "graph.ttl"
+    assert current_store(ttl) == seed_outputs / "graph.oxigraph" / "oxigraph"
+    n = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    # a graph.ttl that is not the one the store was made from is parsed instead
+    copy = tmp_path / "graph.ttl"
+    shutil.copytree(seed_outputs / "graph.oxigraph", tmp_path / "graph.oxigraph")
+    copy.write_text(ttl.read_text(encoding="utf-8").replace("# paperkg ", "# edited ", 1),
+                    encoding="utf-8")
+    assert current_store(copy) is None
+    triples = (seed_outputs / "graph.nt").read_bytes().count(b"\n")
+    assert select(open_store(copy), n) == [{"n": triples}] == select(open_store(ttl), n)
