@@ -54,6 +54,24 @@ def test_head_noun_after_name_types_it(nlp):
     assert found["Quuxify"][0] == "Benchmark"
 
 
+@pytest.mark.parametrize("text, name, type_", [
+    ("We build a large speech dataset called Zorbvox, which covers 40 languages.", "Zorbvox",
+     "Dataset"),
+    ("We train detectors on one dataset (e.g., QuuxFake) and test them on others.", "QuuxFake",
+     "Dataset"),
+    ("We collected two target datasets: FrobPerson and FrobCar, under various lighting.",
+     "FrobPerson", "Dataset"),
+    ("We collected two target datasets: FrobPerson and FrobCar, under various lighting.",
+     "FrobCar", "Dataset"),
+    ("The dominant training corpus, Zenvox, contains outdated samples.", "Zenvox", "Dataset"),
+    ("We evaluate on benchmarks such as Quuxify and report the accuracy.", "Quuxify",
+     "Benchmark"),
+])
+def test_a_type_noun_before_a_name_types_it(nlp, text, name, type_):
+    """"a dataset called X", "a dataset (e.g., X)", "datasets: X and Y", "the corpus, X"."""
+    assert spans(nlp, text)[name][0] == type_
+
+
 def test_model_size_suffix_means_model(nlp):
     assert spans(nlp, "We compare against Frobnik-13B and prior work.")["Frobnik-13B"][0] == "Model"
 

@@ -30,7 +30,7 @@ from kg.extract.candidates import (
     W_TYPE_NOUN,
     Evidence,
 )
-from kg.extract.lexicon import HEADS, TYPE_NOUNS, Lexicon
+from kg.extract.lexicon import HEADS, NAMING, TYPE_NOUNS, Lexicon
 from kg.extract.shapes import NAME_SUFFIXES, SIZE, is_namelike, term_head
 
 #: Words around "on X" that make X the data something was trained or tested on.
@@ -105,10 +105,12 @@ class TypeVotes:
             if low in TYPE_NOUNS and tok.i == span.start - 1 and tok.text[0].islower():
                 ev.vote(TYPE_NOUNS[low], W_NEAR_NOUN, f"prev:{low}")
                 break
-            if low in TYPE_NOUNS and tok.i < span.start - 1 and doc[tok.i + 1].text.lower() in (
-                    "such", "including", "like", "e.g.", "namely"):
+            if low in TYPE_NOUNS and tok.i < span.start - 1 and _introduces_list(doc, tok.i + 1):
                 ev.vote(TYPE_NOUNS[low], W_LIST_NOUN, f"list:{low}")
                 break
+        noun = _named_by(doc, span) or (span.root.head.lower_ if _appositive_of(span) else "")
+        if noun:
+            ev.vote(TYPE_NOUNS[noun], W_APPOSITION, f"appos-before:{noun}")
         prev = doc[span.start - 1] if span.start > 0 else None
         if prev is not None and prev.text.lower() in ("on", "across") and span.start > 0:
             before = {t.text.lower() for t in doc[max(0, span.start - 4):span.start - 1]}
@@ -129,6 +131,39 @@ class TypeVotes:
                 if suffix.search(span[-1].text):
                     ev.vote(type_, W_SUFFIX, f"suffix:{type_.lower()}")
                     break
+
+
+#: Words after a type noun that introduce the names of that kind: "datasets such as X",
+#: "a dataset (e.g., X)", "two target datasets: X and Y".
+LIST_OPENERS = {"such", "including", "like", "e.g.", "namely", "i.e.", ":"}
+
+
+def _introduces_list(doc: Doc, i: int) -> bool:
+    """Whether the words from token `i` open a list ("such as", "(e.g.,", ":")."""
+    if i < len(doc) and doc[i].text == "(":
+        i += 1
+    return i < len(doc) and doc[i].text.lower() in LIST_OPENERS
+
+
+def _named_by(doc: Doc, span: Span) -> str:
+    """The type noun of "a <...> dataset called X" / "a framework, dubbed X": the kind the
+    text gives the name it coins ("" when none)."""
+    k = span.start - 1
+    if k < 1 or doc[k].lower_ not in NAMING:
+        return ""
+    for tok in reversed(doc[max(0, k - 3):k]):
+        if tok.lower_ in TYPE_NOUNS:
+            return tok.lower_
+        if tok.text not in (",", "(") and tok.pos_ not in ("ADJ", "NOUN", "PROPN"):
+            break
+    return ""
+
+
+def _appositive_of(span: Span) -> bool:
+    """"the dominant training dataset, FF++, ...": a name in apposition to a type noun."""
+    root = span.root
+    return (root.dep_ == "appos" and root.head.i < span.start and root.head.lower_ in TYPE_NOUNS
+            and span.start > 0 and span.doc[span.start - 1].text == ",")
 
 
 def share_list_types(doc: Doc, spans: list[Span]) -> None:
