@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 #: Trailing name parts that make a variant of what precedes them: "-Instruct", "-large".
 VARIANT_WORDS = {"instruct", "instruction", "chat", "base", "large", "small", "medium", "mini",
@@ -18,8 +19,10 @@ _VERSION_PART = re.compile(r"^[vV]?\d+(\.\d+)*[a-zA-Z]?$|^\d+(\.\d+)?[xX]?\d*[Bb
 _GLUED_VERSION = re.compile(r"^([A-Za-z][A-Za-z-]*?[A-Za-z])[-_ ]?[vV]?\d+(\.\d+)*[a-z]?$")
 
 
+@lru_cache(maxsize=1 << 17)
 def name_key(name: str) -> str:
-    """The normal form under which two names are the same entity."""
+    """The normal form under which two names are the same entity (memoised: resolution asks
+    for the same few thousand names hundreds of thousands of times)."""
     s = unicodedata.normalize("NFKC", name).lower().replace("\u2019", "'")
     words = [w for w in re.split(r"[^0-9a-z]+", s) if w]
     if len(words) > 1 and words[0] == "the":

@@ -201,6 +201,8 @@ class _Rules:
         self.families = {curation_key(r.names[0]): r for r in curation.of("variant")}
 
     def _hit(self, table: dict, name: str):
+        if not table:  # no rule of this kind: the usual case, asked for every mention
+            return None
         for key in (f"={name.strip()}", name_key(name)):
             found = table.get(key)
             if found is not None:
