@@ -34,8 +34,10 @@ FILENAME = ".paperkg-cache.sqlite"
 SCHEMA_VERSION = 1
 _KG = Path(__file__).parent
 #: what the extractor is made of, besides the user's lexicons (the lexicon directory holds the
-#: vocabularies; pipeline.cfg names the base model)
-EXTRACTOR_FILES = ("extract/*.py", "extract/pipeline.cfg", "extract/lexicon/*", "model.py")
+#: vocabularies; pipeline.cfg names the base model; model.py and names.py are the modules
+#: outside extract/ that it imports, which a test checks)
+EXTRACTOR_FILES = ("extract/*.py", "extract/pipeline.cfg", "extract/lexicon/*", "model.py",
+                   "names.py")
 
 
 def fingerprint(lexicons: Iterable[Path] = (), sources: Iterable[str] = EXTRACTOR_FILES,

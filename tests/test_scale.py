@@ -104,6 +104,24 @@ def test_no_cache_extracts_everything(papers_file, tmp_path, kg):
         "3 extracted, 0 cached")
 
 
+def test_the_cache_key_covers_every_module_the_extractor_imports():
+    """A change to a module the extractor uses must invalidate its cached records."""
+    import ast
+
+    from kg.store import _KG, EXTRACTOR_FILES
+
+    covered = {p for pattern in EXTRACTOR_FILES for p in _KG.glob(pattern)}
+    imported = set()
+    for path in (_KG / "extract").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("kg."):
+                parts = node.module.split(".")[1:]
+                module = _KG.joinpath(*parts).with_suffix(".py")
+                imported.add(module if module.exists() else _KG.joinpath(*parts, "__init__.py"))
+    assert _KG / "names.py" in imported  # the check sees the imports
+    assert imported <= covered, sorted(str(p) for p in imported - covered)
+
+
 def test_cache_records_round_trip():
     from kg.model import Extraction, Mention, Relation
     from kg.store import decode, encode
