@@ -40,6 +40,7 @@ from kg.model import (
     Paper,
     Relation,
     Result,
+    fitting_kind,
     relation_kind,
 )
 
@@ -150,9 +151,10 @@ def graph_items(papers: Iterable[Paper], entities: dict[str, dict],
             h, t = node_at.get(r.head), node_at.get(r.tail)
             if h is None or t is None or h == t:
                 continue
-            if not relation_kind(r.kind).allows(entities[h]["type"], entities[t]["type"]):
-                continue  # the ends were typed again by resolution
-            stated.setdefault((h, r.kind, t), {}).setdefault(
+            kind = fitting_kind(r.kind, entities[h]["type"], entities[t]["type"])
+            if kind is None:  # the ends were typed again by resolution
+                continue
+            stated.setdefault((h, kind, t), {}).setdefault(
                 (u, r.sentence), {"paper": u, "sentence": r.sentence, "rule": r.rule})
         reported.extend(result_items(u, results, node_at, entities))
     # entity -> entity edges by source: the stated relations (by kind, then target), the

@@ -197,6 +197,9 @@ class RelationKind:
     heads: tuple[str, ...] = ()  # entity types allowed at each end (entity scope)
     tails: tuple[str, ...] = ()
     sub_of: str = ""  # a kind whose property this one's is a sub-property of (stated too)
+    #: what a statement of this kind reads as when resolution types its ends so that this
+    #: kind does not fit them, first fitting wins ("evaluated on X", X a task: addresses X)
+    read_as: tuple[str, ...] = ()
     style: dict = field(default_factory=dict, compare=False)  # vis-network edge options
 
     def allows(self, head_type: str, tail_type: str) -> bool:
@@ -226,11 +229,12 @@ RELATION_KINDS: tuple[RelationKind, ...] = (
         "evaluated_on", "entity", "evaluatedOn", "evaluated on", "evaluates",
         "A paper evaluates the model or method on the dataset or benchmark (\"we evaluate X "
         "on Y\", \"X achieves 85% on Y\", \"experiments on Y show that X ...\").",
-        _SYSTEMS, _DATA, style=_arrow("#4e79a7", 2.0)),
+        _SYSTEMS, _DATA, read_as=("addresses",), style=_arrow("#4e79a7", 2.0)),
     RelationKind(
         "trained_on", "entity", "trainedOn", "trained on", "trains",
         "A paper trains, pre-trains or fine-tunes the model or method on the dataset.",
-        _SYSTEMS, ("Dataset",), style=_arrow("#76b7b2", 2.0)),
+        _SYSTEMS, ("Dataset",), read_as=("evaluated_on", "addresses"),
+        style=_arrow("#76b7b2", 2.0)),
     RelationKind(
         "addresses", "entity", "addresses", "addresses", "addressed by",
         "The model, method, dataset or benchmark is for the task (\"X for Y\", \"a "
@@ -240,12 +244,12 @@ RELATION_KINDS: tuple[RelationKind, ...] = (
         "uses", "entity", "uses", "uses", "used by",
         "The model or method builds on, extends, fine-tunes, distils or has as a component "
         "the other model or method.",
-        _SYSTEMS, _SYSTEMS, style=_arrow("#f28e2b", 1.6)),
+        _SYSTEMS, _SYSTEMS, read_as=("addresses", "evaluated_on"), style=_arrow("#f28e2b", 1.6)),
     RelationKind(
         "compared_with", "entity", "comparedWith", "compared with", "compared with",
         "A paper compares the model or method with the other one (\"X outperforms Y\", "
         "\"Y as baselines\"); the head is the paper's own or the better system.",
-        _SYSTEMS, _SYSTEMS, style=_arrow("#e15759", 1.4, [2, 3])),
+        _SYSTEMS, _SYSTEMS, read_as=("evaluated_on",), style=_arrow("#e15759", 1.4, [2, 3])),
     RelationKind(
         "measured_by", "entity", "measuredBy", "measured by", "measures",
         "The model, method, task, dataset or benchmark is measured with the metric.",
@@ -287,6 +291,18 @@ RESULT_ROLES = tuple(k.name for k in RELATION_KINDS if k.scope == "result")
 RESULT_KINDS = ("score", "gain", "other")
 if not set(RESULT_ROLES) <= {f.name for f in fields(Result)}:  # a role with nowhere to live
     raise TypeError(f"result roles {RESULT_ROLES} must be fields of Result")
+
+
+if {r for k in RELATION_KINDS for r in k.read_as} - set(ENTITY_KINDS):
+    raise TypeError("a kind may read only as an entity -> entity kind")
+
+
+def fitting_kind(name: str, head_type: str, tail_type: str) -> str | None:
+    """The kind a statement of kind `name` has between ends of these (resolved) types: its
+    own, else the first of its `read_as` that fits; None when none does."""
+    kind = relation_kind(name)
+    return next((k for k in (name, *kind.read_as) if RELATIONS[k].allows(head_type, tail_type)),
+                None)
 
 
 def relation_kind(name: str) -> RelationKind:

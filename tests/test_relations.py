@@ -29,6 +29,7 @@ from kg.model import (
     Mention,
     Paper,
     Relation,
+    fitting_kind,
     relation_kind,
 )
 from kg.validate import validate
@@ -36,7 +37,7 @@ from kg.validate import validate
 ROOT = Path(__file__).resolve().parents[1]
 SH = "http://www.w3.org/ns/shacl#"
 #: Typed relation F1 the committed output reaches on the dev gold; the guard allows 0.05 less.
-DEV_TYPED_F1 = 0.506
+DEV_TYPED_F1 = 0.551
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +110,57 @@ def test_components_of_a_proposed_framework(nlp):
     assert {("Quark", "uses", "Dual Encoder"), ("Quark", "uses", "Sparse Attention")} <= found
 
 
+def test_a_task_before_a_list_of_its_benchmarks(nlp):
+    found = relations_of(nlp, "Notes", "We test on three VQA benchmarks (i.e., GQA, VizWiz "
+                                       "and OK-VQA) and on commonsense reasoning benchmarks "
+                                       "like HellaSwag and PIQA.")
+    assert {("GQA", "addresses", "VQA"), ("VizWiz", "addresses", "VQA"),
+            ("OK-VQA", "addresses", "VQA"), ("HellaSwag", "addresses", "commonsense reasoning"),
+            ("PIQA", "addresses", "commonsense reasoning")} <= found
+    assert not relations_of(nlp, "Notes", "We release three VQA benchmarks.")
+
+
+def test_what_a_framework_for_a_task_consists_of(nlp):
+    found = relations_of(nlp, "A study", "We propose a novel Cross-modal Modeling (Quark) "
+                                         "framework for VQA, which consists of a Dual Encoder "
+                                         "module and a Sparse Attention module.")
+    # the acronym and its long form are one entity once resolved
+    parts = {(h, t) for h, k, t in found if k == "uses"}
+    assert {t for h, t in parts if h in ("Quark", "Cross-modal Modeling")} == {
+        "Dual Encoder", "Sparse Attention"}
+    assert not any(h == "VQA" for h, _, _ in found)
+
+
+def test_tasks_a_method_is_transferred_to(nlp):
+    found = relations_of(nlp, "Blorp: Better Pre-training",
+                         "We propose Blorp, a pre-training method. The improvement is also "
+                         "observed in transferring pre-trained encoders to the downstream "
+                         "tasks, including object detection and segmentation.")
+    assert {("Blorp", "addresses", "object detection"),
+            ("Blorp", "addresses", "segmentation")} <= found
+
+
+def test_a_gerund_method_uses_the_model_after_it(nlp):
+    found = relations_of(nlp, "Notes", "Moreover, our experiments on fine-tuning GPT-3.5 "
+                                       "Turbo show that the defence is feasible.")
+    assert ("fine-tuning", "uses", "GPT-3.5 Turbo") in found
+
+
+def test_a_leaderboard_is_what_both_systems_are_evaluated_on(nlp):
+    found = relations_of(nlp, "Notes", "Our Zorp-70B is comparable with LLaMA-3.1-70B-Instruct "
+                                       "on the Arena Hard leaderboard.")
+    assert ("LLaMA-3.1-70B-Instruct", "evaluated_on", "Arena Hard") in found
+
+
+def test_the_contribution_is_what_we_propose_not_the_long_form_of_a_part(nlp):
+    found = relations_of(nlp, "Learning to Distill Global Representation for CT",
+                         "We propose a global representation (GloRe) distillation framework, "
+                         "termed GloReDi. Extensive experiments demonstrate the superiority of "
+                         "the proposed GloReDi over the state-of-the-art methods on LIDC.")
+    assert ("GloReDi", "evaluated_on", "LIDC") in found
+    assert not any(h == "global representation" for h, _, _ in found)
+
+
 def test_no_relation_without_a_stated_link(nlp):
     found = relations_of(nlp, "Notes", "GPT-4 is a large model. ImageNet is a dataset of "
                                        "images. Accuracy is a metric.")
@@ -144,6 +196,22 @@ def test_relations_the_resolved_types_do_not_allow_are_dropped():
                      Relation("p", "evaluated_on", b.ref, a.ref, "s", "t")])
     assert [(u, k, v) for u, v, k, _ in relation_edges(g)] == [
         ("model/bert", "evaluated_on", "benchmark/glue")]
+
+
+def test_a_statement_reads_as_the_kind_its_resolved_ends_allow():
+    assert fitting_kind("uses", "Method", "Model") == "uses"
+    assert fitting_kind("uses", "Method", "Task") == "addresses"  # "a framework for ZSAR"
+    assert fitting_kind("uses", "Method", "Dataset") == "evaluated_on"
+    assert fitting_kind("evaluated_on", "Model", "Task") == "addresses"
+    assert fitting_kind("trained_on", "Model", "Benchmark") == "evaluated_on"
+    assert fitting_kind("measured_by", "Model", "Task") is None
+    a, b = _mention("p", "Quark", 0, "Method"), _mention("p", "ZSAR", 10, "Method")
+    entities = [Entity("quark", "Method", "Quark", ["Quark"], [a]),
+                Entity("zsar", "Task", "ZSAR", ["ZSAR"], [b])]
+    g = build_graph([Paper("p", "T", "A")], entities, [Relation("p", "uses", a.ref, b.ref,
+                                                                "s", "t")])
+    assert [(u, k, v) for u, v, k, _ in relation_edges(g)] == [
+        ("method/quark", "addresses", "task/zsar")]
 
 
 # ---------------------------------------------------------------- ontology and shapes

@@ -17,6 +17,7 @@ from dataclasses import replace
 from spacy.tokens import Doc, Span
 
 from kg.extract.candidates import Evidence
+from kg.extract.introduced import HEADLINE
 from kg.extract.lexicon import HEADS, TYPE_NOUNS
 from kg.extract.shapes import is_namelike, term_head
 from kg.model import Extraction, Mention, MentionRef, Relation, Result, relation_kind
@@ -70,7 +71,7 @@ def doc_relations(paper_id: str, docs: dict[str, Doc], mentions: list[Mention]
     """The relations of `doc._.relations`, between the paper's final mentions; a head of None
     ("we", "our method") is the paper's own contribution: its first introduced name whose
     type the relation (and "our dataset" / "our model") allows, title first."""
-    ours = [m for m in mentions if m.introduced]
+    ours = sorted((m for m in mentions if m.introduced), key=_headline_first)
     out: dict[tuple, Relation] = {}
     for fld, doc in docs.items():
         here = [m for m in mentions if m.field == fld]
@@ -98,6 +99,13 @@ def doc_relations(paper_id: str, docs: dict[str, Doc], mentions: list[Mention]
     for rel in [*_parts_of_contribution(paper_id, ours, USES), *_evaluated_alike(out)]:
         out.setdefault((rel.kind, rel.head, rel.tail), rel)
     return list(out.values())
+
+
+def _headline_first(m: Mention) -> int:
+    """The paper's own contribution, most central first: the title's "Name:", then what
+    "we propose" names (not the long form of a part it is built from), then the rest."""
+    rules = m.evidence.split(",")
+    return 0 if "title-prefix" in rules else 1 if HEADLINE in rules else 2
 
 
 def _evaluated_alike(found: dict[tuple, Relation]) -> list[Relation]:

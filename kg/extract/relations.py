@@ -16,6 +16,7 @@ does not relate is never proposed.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from spacy.language import Language
@@ -24,6 +25,7 @@ from spacy.tokens import Doc, Span, Token
 from kg.extract.introduced import INTRO_VERBS, intro_stem
 from kg.extract.parse import clause_subject, clause_verb, lists, name_in
 from kg.model import relation_kind
+from kg.names import name_key
 
 Doc.set_extension("relations", default=[], force=True)
 
@@ -63,6 +65,8 @@ EVAL_CUES = {
     "attain", "attains", "benchmark", "benchmarks", "benchmarked", "assess", "assessed",
     "validate", "validated", "validation", "effectiveness", "superior", "enhances", "enhance",
     "boosts", "boost", "yields", "obtain", "obtains", "perform", "performs", "study",
+    "comparable", "leaderboard", "leaderboards", "rank", "ranks", "ranked", "matches",
+    "rivals", "beats", "surpassing", "exceeding",
 }
 #: Verbs (and nouns) of training: "trained on Y", "fine-tuning on Y".
 TRAIN_CUES = {
@@ -133,11 +137,23 @@ CONTRIBUTION_NOUNS = {
 OBJECT_HEADED = {"evaluate", "evaluated", "evaluates", "fine-tune", "fine-tuned", "finetune",
                  "fine-tunes", "finetunes", "train", "trained", "trains", "test", "tested",
                  "compare", "pretrain", "pre-train", "tune"}
+#: Verbs that put a thing to a task: "we apply X to Y", "transferring X to tasks such as Y".
+APPLY_VERBS = {"apply", "applied", "applies", "applying", "transfer", "transfers",
+               "transferred", "transferring", "adapt", "adapts", "adapted", "adapting",
+               "extend", "extends", "extended", "extending"}
 #: Words that join a task to the means of doing it: "Cable Routing through Imitation".
 MANNER = {"via", "through", "with", "using", "by"}
 #: Nouns of quantity: "a mix of A and B", "variants of A".
 QUANTITY = {"mix", "mixture", "set", "subset", "variety", "range", "suite", "collection",
             "combination", "variants", "versions", "family", "series", "number", "pair"}
+#: Nouns of data whose members a list names: "ZSAR benchmarks (i.e., A, B)".
+DATA_NOUNS = {"benchmark", "benchmarks", "dataset", "datasets", "corpus", "corpora", "suite",
+              "suites", "testbed", "testbeds"}
+#: Words between a data noun and the list of its members: "like", "such as", "(i.e.,".
+MEMBER_OPENERS = {"(", ",", ":", "like", "such", "as", "including", "include", "includes",
+                  "namely", "e.g.", "i.e.", "e.g", "i.e", "viz."}
+#: How far (tokens) after a data noun its members may start: "benchmarks (i.e., A".
+MEMBER_WINDOW = 4
 #: How far (tokens) a cue may stand before the list it governs.
 CUE_WINDOW = 6
 
@@ -152,7 +168,7 @@ class Relations:
     """Find the relations each sentence states between the doc's typed spans."""
 
     def __call__(self, doc: Doc) -> Doc:
-        spans = list(doc.spans.get("kg", []))
+        spans = consensus_types(doc, list(doc.spans.get("kg", [])))
         found: list[Found] = []
         for sent in doc.sents:
             inside = [s for s in spans if sent.start <= s.start and s.end <= sent.end]
@@ -164,6 +180,26 @@ class Relations:
         return doc
 
 
+def consensus_types(doc: Doc, spans: list[Span]) -> list[Span]:
+    """The spans, each typed as the doc types its name most often: one mention of a task
+    typed Benchmark by "ZSAR benchmarks" is still the task the other mentions (and its long
+    form) say it is, and the relation rules judge it by that."""
+    key = {s.start: name_key(s.text) for s in spans}
+    for short, long in doc._.long_forms.items():  # an acronym votes with its long form
+        if short[0] in key and long[0] in key:
+            key[short[0]] = key[long[0]]
+    votes: dict[str, Counter] = {}
+    for s in spans:
+        votes.setdefault(key[s.start], Counter())[s.label_] += 1
+    out = []
+    for s in spans:
+        (top, n), *rest = votes[key[s.start]].most_common()
+        if top != s.label_ and n > votes[key[s.start]][s.label_] and (not rest or rest[0][1] < n):
+            s = Span(doc, s.start, s.end, label=top)  # span._.kg is keyed by offsets: kept
+        out.append(s)
+    return out
+
+
 def _sentence_relations(doc: Doc, sent: Span, spans: list[Span]) -> list[Found]:
     at = {i: s for s in spans for i in range(s.start, s.end)}
     groups = lists(doc, spans)
@@ -171,8 +207,8 @@ def _sentence_relations(doc: Doc, sent: Span, spans: list[Span]) -> list[Found]:
     out: list[Found] = []
 
     def add(kind, head: Span | None, tail: Span, rule: str, author: tuple[str, ...] = (),
-            head_name: str = ""):
-        for member in groups.get(tail.start, [tail]):
+            head_name: str = "", alone: bool = False):
+        for member in [tail] if alone else groups.get(tail.start, [tail]):
             if member.label_ not in kind.tails or member is head:
                 continue
             if head is not None and not kind.allows(head.label_, member.label_):
@@ -184,6 +220,8 @@ def _sentence_relations(doc: Doc, sent: Span, spans: list[Span]) -> list[Found]:
     for span in spans:
         cue = _governor(doc, span, groups)
         context = _context(doc, span, cue, groups, at)
+        if span.label_ != "Metric":
+            _data_for_task(doc, span, at, groups, add)
         if span.label_ in DATA:
             _data_relations(doc, span, cue, context, words, at, add)
         elif span.label_ == "Task":
@@ -247,6 +285,24 @@ def _data_relations(doc: Doc, span: Span, cue: Token | None, context: set[str],
         add(EVALUATED_ON, head, span, "evaluate-with", author)
 
 
+def _data_for_task(doc: Doc, span: Span, at: dict, groups: dict, add) -> None:
+    """"three ZSAR benchmarks (i.e., A, B and C)", "reasoning benchmarks like BBH": a name
+    that modifies a data noun whose members are listed names is the task they are for,
+    whatever type its other mentions gave it."""
+    if span.end >= span.sent.end or doc[span.end].lower_ not in DATA_NOUNS:
+        return
+    for k in range(span.end + 1, min(span.end + 1 + MEMBER_WINDOW, span.sent.end)):
+        member = at.get(k)
+        if member is not None:
+            task = Span(doc, span.start, span.end, label="Task")
+            for data in groups.get(member.start, [member]):
+                if data.label_ in DATA:
+                    add(ADDRESSES, data, task, "task-of-data", alone=True)
+            return
+        if doc[k].lower_ not in MEMBER_OPENERS:
+            return
+
+
 def _task_relations(doc: Doc, span: Span, cue: Token | None, at: dict, add) -> None:
     """"a method for Y", "X tackles Y", "Y benchmarks (i.e., A, B)", "apply X to Y"."""
     if cue is not None and cue.lower_ in TASK_PREPS:
@@ -259,19 +315,14 @@ def _task_relations(doc: Doc, span: Span, cue: Token | None, at: dict, add) -> N
         verb = owner if owner.pos_ in ("VERB", "AUX") else clause_verb(owner)
         evaluated = cue.lower_ in ("on", "in", "across") and {
             t.lower_ for t in span.sent} & EVAL_CUES  # "experiments on reasoning tasks show"
-        if cue.lower_ in ("for", "towards", "toward") or evaluated or verb.lower_ in (
-                "apply", "applied", "applies", "applying") or (
+        if cue.lower_ in ("for", "towards", "toward") or evaluated or (
+                verb.lower_ in APPLY_VERBS) or (
                 owner.lower_ in ("results", "performance", "effective", "capabilities")):
             head, author = _head(doc, verb, at, frozenset(ADDRESSES.heads), span)
             add(ADDRESSES, head, span, "for-task", author)
     elif cue is not None and cue.lower_ in TASK_VERBS:
         head, author = _head(doc, cue, at, frozenset(ADDRESSES.heads), span)
         add(ADDRESSES, head, span, "tackles", author)
-    nxt = doc[span.end] if span.end < len(doc) else None
-    if nxt is not None and nxt.lower_ in ("benchmark", "benchmarks", "dataset", "datasets"):
-        for tok in nxt.children:  # "Y benchmarks (i.e., A, B and C)"
-            if tok.dep_ == "appos" and at.get(tok.i) is not None:
-                add(ADDRESSES, at[tok.i], span, "task-of-data")
 
 
 def _system_relations(doc: Doc, span: Span, cue: Token | None, context: set[str],
@@ -280,6 +331,9 @@ def _system_relations(doc: Doc, span: Span, cue: Token | None, context: set[str]
     subject (or the paper's own contribution)."""
     acting = next((at[c.i] for c in span.root.head.children if c.dep_ == "dobj"
                    and c.i in at and at[c.i] is not span and at[c.i].label_ == "Model"), None)
+    if acting is None and span.end < span.sent.end:  # "fine-tuning GPT-3.5 Turbo", unparsed
+        after = at.get(span.end + (doc[span.end].pos_ == "DET"))
+        acting = after if after is not None and after.label_ == "Model" else None
     if span.root.tag_ == "VBG" and span.label_ == "Method" and acting is not None:
         add(USES, span, acting, "method-on-model")  # "fine-tuning GPT-3.5 Turbo"
     trained_by = _trained_by(doc, span)
@@ -414,9 +468,15 @@ def _head(doc: Doc, verb: Token, at: dict, types, tail: Span) -> tuple[Span | No
         if span is not None and span.start != tail.start:
             return span, ()
         if subject.lower_ == "which" and subject.head.head is not subject.head:
-            span = name_in(subject.head.head, at, types)
+            antecedent = subject.head.head
+            if antecedent.dep_ == "pobj" and antecedent.head.lower_ == "for" and (
+                    antecedent.head.head.lower_ in CONTRIBUTION_NOUNS):  # "a framework for
+                antecedent = antecedent.head.head  # ZSAR, which consists of": the framework
+            span = name_in(antecedent, at, types)
             if span is not None and span.start != tail.start:
                 return span, ()
+            if antecedent.lower_ in CONTRIBUTION_NOUNS:
+                return None, tuple(CONTRIBUTION_NOUNS[antecedent.lower_])
         words = {t.lower_ for t in subject.subtree}
         noun = subject.lower_
         if words & AUTHOR_WORDS or noun in CONTRIBUTION_NOUNS:
