@@ -290,11 +290,10 @@ def build_outputs(papers: list[Paper], outdir: Path, base_iri: str | None = None
             summary.entities = len(entities)
             _note(out, "writing...", started)
             html = _HtmlPart(len(papers), entities)
-            with staged() as st:
+            # the store loads on the other core (Oxigraph, off the GIL) as the N-Triples
+            # are written
+            with staged() as st, rdf.StoreLoader(st.directory(outdir / STORE_DIR)) as loader:
                 files = {name: st.file(outdir / name) for name in FILES}
-                # the store loads on the other core (Oxigraph, off the GIL) as the
-                # N-Triples are written
-                loader = rdf.StoreLoader(st.directory(outdir / STORE_DIR))
                 with open(files["graph.json"], "w", encoding="utf-8", newline="\n") as f:
                     items = write_json(
                         store_items(store, resolver, nodes, entities, variants), f)

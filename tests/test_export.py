@@ -88,3 +88,23 @@ def test_build_failing_half_way_leaves_earlier_outputs(make_input, outdir, monke
     after = contents(outdir)
     assert after.pop(".paperkg-cache.sqlite")  # the extraction cache is kept, for the next build
     assert after == before
+
+
+def test_a_failed_build_stops_the_store_loader_before_cleaning_up(make_input, outdir,
+                                                                    monkeypatch, kg):
+    """The Oxigraph store loads in a thread; a build that fails must stop it (closing the
+    store) before the staging removes its directory, or the open store writes there again."""
+    import threading
+
+    from kg import build as kg_build
+
+    def fail(items, out):
+        raise RuntimeError("json export failed")
+        yield  # a generator, as write_json is
+
+    monkeypatch.setattr(kg_build, "write_json", fail)
+    before = contents(outdir)
+    result = kg("build", make_input("jsonl"), "-o", outdir, "-q")
+    assert isinstance(result.exception, RuntimeError)
+    assert not [t for t in threading.enumerate() if t.name == "oxigraph-load"]
+    assert sorted(p.name for p in outdir.iterdir()) == sorted([*before, ".paperkg-cache.sqlite"])

@@ -18,6 +18,7 @@ the same triples as an rdflib `Graph`, for Python users and SHACL.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import queue
 import threading
@@ -234,9 +235,13 @@ class StoreLoader(threading.Thread):
 
     def _put(self) -> None:
         block, self.pending, self.size = b"".join(self.pending), [], 0
+        self._offer(block)
+
+    def _offer(self, item: bytes | None) -> None:
+        """Queue a block (None: the end) unless the thread has stopped, by an error."""
         while self.is_alive():
             try:
-                self.blocks.put(block, timeout=0.5)
+                self.blocks.put(item, timeout=0.5)
                 return
             except queue.Full:
                 continue
@@ -254,12 +259,26 @@ class StoreLoader(threading.Thread):
 
     def finish(self, header: str) -> None:
         self._put()
-        if self.is_alive():
-            self.blocks.put(None)
-        self.join()
+        self._end_loading()
         if self.error is not None:
             raise self.error
         (self.directory / "source").write_text(header, encoding="utf-8")
+
+    def _end_loading(self) -> None:
+        self._offer(None)
+        self.join()
+
+    def __enter__(self) -> StoreLoader:
+        return self
+
+    def __exit__(self, kind, error, tb) -> None:
+        """Wait for the loading thread, whatever happened: on an error the staging removes
+        its directory, which a thread still writing there would make again."""
+        if kind is not None:
+            with contextlib.suppress(queue.Empty):
+                while True:  # what is queued will not be needed
+                    self.blocks.get_nowait()
+        self._end_loading()
 
 
 def current_store(ttl: Path) -> Path | None:
