@@ -111,6 +111,17 @@ def test_title_name_before_colon_is_introduced():
     assert title.sentence.startswith("Zyxel")
 
 
+def test_a_title_term_before_the_colon_is_introduced_but_not_a_slogan(nlp):
+    abstract = "We fine-tune language models on plain web text and evaluate them on MMLU."
+    papers = [Paper("p1", "Non-instructional Fine-tuning: Instruction Following without "
+                          "Instructions", abstract),
+              Paper("p2", "Talking Models: What Language Models Say", abstract),
+              Paper("p3", "Don't Stop Learning: Towards Continual Learning", abstract)]
+    intro = [{m.text for m in x.mentions if m.introduced} for x in extract(papers, nlp)]
+    assert intro[0] == {"Non-instructional Fine-tuning"}
+    assert not intro[1] and not intro[2]
+
+
 def test_user_lexicon_extends_and_is_validated(tmp_path, nlp):
     extra = tmp_path / "mine.tsv"
     extra.write_text("# my lab's datasets\nZappoCorpus\tDataset\n", encoding="utf-8")

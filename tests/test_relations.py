@@ -37,7 +37,7 @@ from kg.validate import validate
 ROOT = Path(__file__).resolve().parents[1]
 SH = "http://www.w3.org/ns/shacl#"
 #: Typed relation F1 the committed output reaches on the dev gold; the guard allows 0.05 less.
-DEV_TYPED_F1 = 0.551
+DEV_TYPED_F1 = 0.585
 
 
 @pytest.fixture(scope="module")
@@ -159,6 +159,21 @@ def test_the_contribution_is_what_we_propose_not_the_long_form_of_a_part(nlp):
                          "the proposed GloReDi over the state-of-the-art methods on LIDC.")
     assert ("GloReDi", "evaluated_on", "LIDC") in found
     assert not any(h == "global representation" for h, _, _ in found)
+
+
+def test_the_name_before_outperforms_is_the_better_system_even_unparsed(nlp):
+    found = relations_of(nlp, "Notes", "Our experiments present several discoveries: "
+                                       "sequential finetuning outperforms existing lifelong "
+                                       "learning methods in forward transfer.")
+    assert ("sequential finetuning", "compared_with", "lifelong learning") in found
+
+
+def test_our_named_system_is_the_head_when_the_parse_has_no_subject(nlp):
+    found = relations_of(nlp, "Notes", "Our LLaMA-3-70B-Instruct fine-tuned through "
+                                       "\"non-instructional data\" is comparable with "
+                                       "LLaMA-3.1-70B-Instruct on the Arena Hard leaderboard.")
+    assert {("LLaMA-3-70B-Instruct", "compared_with", "LLaMA-3.1-70B-Instruct"),
+            ("LLaMA-3-70B-Instruct", "evaluated_on", "Arena Hard")} <= found
 
 
 def test_no_relation_without_a_stated_link(nlp):

@@ -152,7 +152,8 @@ def doc_mentions(paper_id: str, title: Doc, abstract: Doc) -> list[Mention]:
     kept: list[tuple[str, Span, Evidence]] = []
     for fld, span in spans:
         ev: Evidence = span._.kg
-        if seen[span.text.lower()] == 1 and not (ev.acronym_pair or ev.known):
+        if seen[span.text.lower()] == 1 and not (ev.acronym_pair or ev.known or (
+                "title-prefix" in ev.rules and _titled_term(span))):
             shorter = _standalone_part(span, seen, fld == "title")
             if not ev.introduced or shorter.text.lower() in coined:
                 span = shorter
@@ -246,7 +247,15 @@ def _slogan(span: Span) -> bool:
     names are name-like ("CPL", "Orca 2") or coined compounds of capitalised parts
     ("Ensemble-Instruct", "Skill-Mix")."""
     coined = len(span) == 1 and re.fullmatch(r"[A-Z][a-z]+(-[A-Z][a-z]+)+", span.text)
-    return not (coined or any(is_namelike(t) for t in span))
+    return not (coined or any(is_namelike(t) for t in span) or _titled_term(span))
+
+
+def _titled_term(span: Span) -> bool:
+    """A title's "Term: ..." that names a method by a term ("Non-instructional Fine-tuning:
+    ..."): it ends in a term head and holds no stop word and no verb, nor starts with one
+    ("Talking Models", "Rethinking Fine-Tuning when ..." are sentences)."""
+    return len(span) > 1 and term_head(span[-1]) in HEADS and span[0].tag_ != "VBG" and not any(
+        t.is_stop or "'" in t.text or t.tag_ in ("VB", "VBD", "VBP", "VBZ", "MD") for t in span)
 
 
 def _juxtaposed(span: Span, names: set[str]) -> bool:

@@ -101,6 +101,9 @@ COMPARE_CUES = {
     "competitive", "trailing", "trails", "unlike", "contrast", "baseline", "baselines",
     "over", "superior", "superiority", "better", "improves", "outperformance",
 }
+#: Verbs whose subject, the name just before them, is the better system: "X outperforms Y".
+BEATS = {"outperform", "outperforms", "outperformed", "surpass", "surpasses", "surpassed",
+         "beat", "beats", "exceeds", "exceeded", "rivals", "matches"}
 #: Words that make "over Y" a comparison: "improves over Y", "a gain over Y".
 IMPROVE_WORDS = {"improve", "improves", "improvement", "improvements", "gain", "gains",
                  "superiority", "advantage", "improving", "improved", "margin"}
@@ -346,8 +349,12 @@ def _system_relations(doc: Doc, span: Span, cue: Token | None, context: set[str]
     if holder is not None and holder.start != span.start and context & USE_CUES:
         add(USES, holder, span, "use")  # "distillation using the Llama-3.1-405B teacher"
     elif context & COMPARE_CUES and (cue.lower_ != "over" or context & IMPROVE_WORDS):
-        head, author = _head(doc, verb, at, SYSTEMS, span)
-        add(COMPARED_WITH, head, span, "compare", author)
+        before = at.get(cue.i - 1) if cue.lower_ in BEATS else None
+        if before is not None and before.label_ in SYSTEMS and before is not span:
+            add(COMPARED_WITH, before, span, "compare")  # "X outperforms Y", even unparsed
+        else:
+            head, author = _head(doc, verb, at, SYSTEMS, span)
+            add(COMPARED_WITH, head, span, "compare", author)
     elif context & PART_CUES:
         head, author = _head(doc, verb, at, SYSTEMS, span)
         add(USES, head, span, "part-of", author)
@@ -488,4 +495,10 @@ def _head(doc: Doc, verb: Token, at: dict, types, tail: Span) -> tuple[Span | No
             span = name_in(inner, at, types) if inner is not None else None
             if span is not None and span.start != tail.start:
                 return span, ()
+    else:  # no subject parsed: "Our X fine-tuned on ... is comparable with Y": X, the paper's
+        sent = verb.sent
+        owned = at.get(sent.start + 1) if sent[0].lower_ == "our" and len(sent) > 1 else None
+        if owned is not None and owned.start == sent.start + 1 and owned.label_ in types and (
+                owned.start != tail.start):
+            return owned, ()
     return None, ()
