@@ -122,6 +122,25 @@ def test_a_title_term_before_the_colon_is_introduced_but_not_a_slogan(nlp):
     assert not intro[1] and not intro[2]
 
 
+def test_a_bare_term_stands_for_the_one_longer_term_of_its_paper(nlp):
+    one = Paper("p1", "Notes", "We study knowledge distillation for small models. "
+                               "Distillation improves their accuracy.")
+    two = Paper("p2", "Notes", "We compare knowledge distillation with feature "
+                               "distillation. Distillation improves accuracy.")
+    names = [{m.text: m.key_name for m in x.mentions} for x in extract([one, two], nlp)]
+    assert names[0]["Distillation"] == "knowledge distillation"
+    assert names[1]["Distillation"] == "Distillation"  # two longer terms: which one is moot
+
+
+def test_a_name_after_comma_the_names_what_the_sentence_introduces(nlp):
+    paper = Paper("p1", "Benchmarking Training Algorithms",
+                  "To address these challenges, we introduce a new, competitive benchmark "
+                  "using multiple workloads running on fixed hardware, the ZorpPerf: Training "
+                  "Algorithms benchmark.")
+    intro = {m.text for m in next(extract([paper], nlp)).mentions if m.introduced}
+    assert "ZorpPerf" in intro
+
+
 def test_user_lexicon_extends_and_is_validated(tmp_path, nlp):
     extra = tmp_path / "mine.tsv"
     extra.write_text("# my lab's datasets\nZappoCorpus\tDataset\n", encoding="utf-8")

@@ -37,7 +37,7 @@ from kg.validate import validate
 ROOT = Path(__file__).resolve().parents[1]
 SH = "http://www.w3.org/ns/shacl#"
 #: Typed relation F1 the committed output reaches on the dev gold; the guard allows 0.05 less.
-DEV_TYPED_F1 = 0.585
+DEV_TYPED_F1 = 0.610
 
 
 @pytest.fixture(scope="module")
@@ -174,6 +174,14 @@ def test_our_named_system_is_the_head_when_the_parse_has_no_subject(nlp):
                                        "LLaMA-3.1-70B-Instruct on the Arena Hard leaderboard.")
     assert {("LLaMA-3-70B-Instruct", "compared_with", "LLaMA-3.1-70B-Instruct"),
             ("LLaMA-3-70B-Instruct", "evaluated_on", "Arena Hard")} <= found
+
+
+def test_the_systems_a_purpose_clause_evaluates_on_the_data(nlp):
+    found = relations_of(nlp, "Notes", "Here we follow ZorpEval to systematically evaluate "
+                                       "planning ability across four LLMs (OpenAI GPT-4, "
+                                       "Google Bard, LLaMA-13B and Alpaca-7B).")
+    assert {(m, "evaluated_on", "ZorpEval") for m in ("GPT-4", "Bard", "LLaMA-13B",
+                                                       "Alpaca-7B")} <= found
 
 
 def test_no_relation_without_a_stated_link(nlp):

@@ -177,7 +177,31 @@ def doc_mentions(paper_id: str, title: Doc, abstract: Doc) -> list[Mention]:
                 evidence=",".join(dict.fromkeys(ev.rules)) or "shape",
                 votes=tuple(sorted(ev.votes.items())), introduced=intro,
                 long_form=ev.long_form, name=name if name != text[start:end] else ""))
-    return _titled(_spelled_out(out), title.text)
+    return _titled(_shortened(_spelled_out(out)), title.text)
+
+
+_HEAD_KEYS = {name_key(h) for h in HEADS}
+
+
+def _shortened(mentions: list[Mention]) -> list[Mention]:
+    """A bare term ("distillation") in a paper that names one longer term with that head
+    ("knowledge distillation", or an acronym's long form) refers to it: it resolves to that
+    name. With two or more such terms ("contrastive distillation" too) it stays itself."""
+    longer: dict[str, set[str]] = {}
+    for m in mentions:
+        for name in (m.key_name, m.long_form):
+            words = name.lower().split()
+            if len(words) > 1:
+                longer.setdefault(name_key(words[-1]), set()).add(name)
+    out = []
+    for m in mentions:
+        key = name_key(m.key_name)
+        forms = longer.get(key, set())
+        if " " not in m.key_name.strip() and key in _HEAD_KEYS and (
+                len({name_key(f) for f in forms}) == 1):
+            m = replace(m, name=min(forms))
+        out.append(m)
+    return out
 
 
 def _spelled_out(mentions: list[Mention]) -> list[Mention]:

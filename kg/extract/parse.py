@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from spacy.tokens import Doc, Span, Token
 
+from kg.extract.lexicon import ORGANISATIONS
+
 #: Links inside one list of names: "A, B and C", "(i.e., A, B)", "such as A".
 LIST_GLUE = {",", "and", "or", "&", "(", ")", "i.e.", "e.g.", "i.e", "e.g", "such", "as",
              "including", "like", "namely", "both", "as well", "well"}
@@ -23,6 +25,7 @@ def lists(doc: Doc, spans: list[Span]) -> dict[int, list[Span]]:
         glue = doc[prev.end:span.start] if prev is not None else None
         if prev is not None and len(glue) <= 8 and all(
                 t.lower_ in LIST_GLUE or t.like_num or t.text[:1] in "+-%" or t.text[-1:] == "%"
+                or t.text in ORGANISATIONS  # "A, Google B and C"
                 for t in glue) and sum(t.lower_ not in LIST_GLUE for t in glue) <= 2:
             groups[-1].append(span)
         else:

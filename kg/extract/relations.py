@@ -104,6 +104,8 @@ COMPARE_CUES = {
 #: Verbs whose subject, the name just before them, is the better system: "X outperforms Y".
 BEATS = {"outperform", "outperforms", "outperformed", "surpass", "surpasses", "surpassed",
          "beat", "beats", "exceeds", "exceeded", "rivals", "matches"}
+#: Verbs of a purpose clause that evaluates systems with data: "use X to evaluate A and B".
+PURPOSE_EVAL_VERBS = {"evaluate", "assess", "test", "benchmark", "probe", "compare", "examine"}
 #: Words that make "over Y" a comparison: "improves over Y", "a gain over Y".
 IMPROVE_WORDS = {"improve", "improves", "improvement", "improvements", "gain", "gains",
                  "superiority", "advantage", "improving", "improved", "margin"}
@@ -226,7 +228,7 @@ def _sentence_relations(doc: Doc, sent: Span, spans: list[Span]) -> list[Found]:
         if span.label_ != "Metric":
             _data_for_task(doc, span, at, groups, add)
         if span.label_ in DATA:
-            _data_relations(doc, span, cue, context, words, at, add)
+            _data_relations(doc, span, cue, context, words, at, groups, add)
         elif span.label_ == "Task":
             _task_relations(doc, span, cue, at, add)
         elif span.label_ in SYSTEMS:
@@ -267,7 +269,7 @@ def _title_relations(doc: Doc, spans: list[Span], found: list[Found]) -> list[Fo
 
 
 def _data_relations(doc: Doc, span: Span, cue: Token | None, context: set[str],
-                    words: set[str], at: dict, add) -> None:
+                    words: set[str], at: dict, groups: dict, add) -> None:
     """"trained on Y", "evaluated on Y", "experiments on Y show", "we evaluate X with Y"."""
     if cue is None:
         return
@@ -284,8 +286,24 @@ def _data_relations(doc: Doc, span: Span, cue: Token | None, context: set[str],
         add(EVALUATED_ON, head, span, "evaluate-on", author)
     elif word in ("evaluate", "evaluates", "evaluated", "test", "tested", "follow",
                   "follows", "use", "using", "uses") or cue.pos_ == "VERB" and word in EVAL_CUES:
-        head, author = _head(doc, cue, at, SYSTEMS, span)
-        add(EVALUATED_ON, head, span, "evaluate-with", author)
+        evaluated = _evaluated_systems(doc, cue, at, groups)
+        for system in evaluated:
+            add(EVALUATED_ON, system, span, "evaluate-systems")
+        if not evaluated:
+            head, author = _head(doc, cue, at, SYSTEMS, span)
+            add(EVALUATED_ON, head, span, "evaluate-with", author)
+
+
+def _evaluated_systems(doc: Doc, cue: Token, at: dict, groups: dict) -> list[Span]:
+    """The systems a purpose clause evaluates with the data: "we follow CogEval to evaluate
+    planning across eight LLMs (A, B, ...)", "we use X to benchmark A and B"."""
+    purpose = next((c for c in cue.children if c.dep_ in ("xcomp", "advcl")
+                    and c.lower_ in PURPOSE_EVAL_VERBS), None)
+    if purpose is None:
+        return []
+    first = next((at[t.i] for t in doc[purpose.i + 1:cue.sent.end]
+                  if t.i in at and at[t.i].label_ in SYSTEMS), None)
+    return [] if first is None else groups.get(first.start, [first])
 
 
 def _data_for_task(doc: Doc, span: Span, at: dict, groups: dict, add) -> None:
@@ -488,6 +506,10 @@ def _head(doc: Doc, verb: Token, at: dict, types, tail: Span) -> tuple[Span | No
         noun = subject.lower_
         if words & AUTHOR_WORDS or noun in CONTRIBUTION_NOUNS:
             return None, tuple(CONTRIBUTION_NOUNS.get(noun, ()))
+        inside = next((at[t.i] for t in subject.subtree if t.i in at and at[t.i].label_ in types
+                       and at[t.i].start != tail.start), None) if subject.tag_ == "VBG" else None
+        if inside is not None:  # "Learning X with a flow matching policy leads to better ..."
+            return inside, ()
         if subject.pos_ == "PRON":
             return None, ()
         for clause in (c for c in verb.children if c.dep_ == "ccomp"):
