@@ -141,6 +141,20 @@ def test_a_name_after_comma_the_names_what_the_sentence_introduces(nlp):
     assert "ZorpPerf" in intro
 
 
+def test_what_authors_call_new_is_introduced(nlp):
+    papers = [Paper("p1", "Web Agents", "We train DQN with Q-value function approximated with "
+                                        "a novel QZorp neural network architecture."),
+              Paper("p2", "Tutors", "We also present a proof-of-concept tutoring system, "
+                                    "referred to as ZORP, for algebra."),
+              Paper("p3", "Imitation", "To leverage expert procedures, we propose procedure "
+                                       "cloning, which applies sequence prediction to imitate "
+                                       "the expert.")]
+    intro = [{m.text for m in x.mentions if m.introduced} for x in extract(papers, nlp)]
+    assert intro == [{"QZorp"}, {"ZORP"}, {"procedure cloning"}]
+    plural = Paper("p4", "Notes", "We propose evaluation protocols to compare the models.")
+    assert not any(m.introduced for m in next(extract([plural], nlp)).mentions)
+
+
 def test_user_lexicon_extends_and_is_validated(tmp_path, nlp):
     extra = tmp_path / "mine.tsv"
     extra.write_text("# my lab's datasets\nZappoCorpus\tDataset\n", encoding="utf-8")

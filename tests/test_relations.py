@@ -131,27 +131,6 @@ def test_what_a_framework_for_a_task_consists_of(nlp):
     assert not any(h == "VQA" for h, _, _ in found)
 
 
-def test_tasks_a_method_is_transferred_to(nlp):
-    found = relations_of(nlp, "Blorp: Better Pre-training",
-                         "We propose Blorp, a pre-training method. The improvement is also "
-                         "observed in transferring pre-trained encoders to the downstream "
-                         "tasks, including object detection and segmentation.")
-    assert {("Blorp", "addresses", "object detection"),
-            ("Blorp", "addresses", "segmentation")} <= found
-
-
-def test_a_gerund_method_uses_the_model_after_it(nlp):
-    found = relations_of(nlp, "Notes", "Moreover, our experiments on fine-tuning GPT-3.5 "
-                                       "Turbo show that the defence is feasible.")
-    assert ("fine-tuning", "uses", "GPT-3.5 Turbo") in found
-
-
-def test_a_leaderboard_is_what_both_systems_are_evaluated_on(nlp):
-    found = relations_of(nlp, "Notes", "Our Zorp-70B is comparable with LLaMA-3.1-70B-Instruct "
-                                       "on the Arena Hard leaderboard.")
-    assert ("LLaMA-3.1-70B-Instruct", "evaluated_on", "Arena Hard") in found
-
-
 def test_the_contribution_is_what_we_propose_not_the_long_form_of_a_part(nlp):
     found = relations_of(nlp, "Learning to Distill Global Representation for CT",
                          "We propose a global representation (GloRe) distillation framework, "
@@ -161,27 +140,50 @@ def test_the_contribution_is_what_we_propose_not_the_long_form_of_a_part(nlp):
     assert not any(h == "global representation" for h, _, _ in found)
 
 
-def test_the_name_before_outperforms_is_the_better_system_even_unparsed(nlp):
-    found = relations_of(nlp, "Notes", "Our experiments present several discoveries: "
-                                       "sequential finetuning outperforms existing lifelong "
-                                       "learning methods in forward transfer.")
-    assert ("sequential finetuning", "compared_with", "lifelong learning") in found
+#: (why, title, abstract, relations the extractor must find): one sentence pattern each
+STATED = [
+    ("tasks a method is transferred to", "Blorp: Better Pre-training",
+     "We propose Blorp, a pre-training method. The improvement is also observed in "
+     "transferring pre-trained encoders to the downstream tasks, including object detection "
+     "and segmentation.",
+     {("Blorp", "addresses", "object detection"), ("Blorp", "addresses", "segmentation")}),
+    ("a gerund method uses the model after it", "Notes",
+     "Moreover, our experiments on fine-tuning GPT-3.5 Turbo show that the defence is "
+     "feasible.", {("fine-tuning", "uses", "GPT-3.5 Turbo")}),
+    ("a leaderboard is what both systems are evaluated on", "Notes",
+     "Our Zorp-70B is comparable with LLaMA-3.1-70B-Instruct on the Arena Hard leaderboard.",
+     {("LLaMA-3.1-70B-Instruct", "evaluated_on", "Arena Hard")}),
+    ("the name before 'outperforms' is the better system, even unparsed", "Notes",
+     "Our experiments present several discoveries: sequential finetuning outperforms "
+     "existing lifelong learning methods in forward transfer.",
+     {("sequential finetuning", "compared_with", "lifelong learning")}),
+    ("'Our X' is the head when the parse has no subject", "Notes",
+     "Our LLaMA-3-70B-Instruct fine-tuned through \"non-instructional data\" is comparable "
+     "with LLaMA-3.1-70B-Instruct on the Arena Hard leaderboard.",
+     {("LLaMA-3-70B-Instruct", "compared_with", "LLaMA-3.1-70B-Instruct"),
+      ("LLaMA-3-70B-Instruct", "evaluated_on", "Arena Hard")}),
+    ("the systems a purpose clause evaluates are evaluated on the data", "Notes",
+     "Here we follow ZorpEval to systematically evaluate planning ability across four LLMs "
+     "(OpenAI GPT-4, Google Bard, LLaMA-13B and Alpaca-7B).",
+     {(m, "evaluated_on", "ZorpEval") for m in ("GPT-4", "Bard", "LLaMA-13B", "Alpaca-7B")}),
+    ("the sentence's subject when the clause hangs too low", "Web Agents",
+     "We propose QZorp. The DQN agent outperforms the baseline without using any human "
+     "demonstration achieving 100% success rate.", {("DQN", "measured_by", "success rate")}),
+    ("fronted data is what the sentence reports on", "Segmentation",
+     "For the ADNI dataset, using the simple UNet technique gives us 0.84 Dice.",
+     {("UNet", "evaluated_on", "ADNI")}),
+    ("an apposition says what a system is built on", "Web Agents",
+     "We train DQZ, a deep reinforcement learning agent, with a curriculum.",
+     {("DQZ", "uses", "deep reinforcement learning")}),
+    ("a benchmark addresses the tasks it consists of", "Continual learning",
+     "We introduce Zorp, a benchmark consisting of a stream of over 100 visual "
+     "classification tasks.", {("Zorp", "addresses", "visual classification")}),
+]
 
 
-def test_our_named_system_is_the_head_when_the_parse_has_no_subject(nlp):
-    found = relations_of(nlp, "Notes", "Our LLaMA-3-70B-Instruct fine-tuned through "
-                                       "\"non-instructional data\" is comparable with "
-                                       "LLaMA-3.1-70B-Instruct on the Arena Hard leaderboard.")
-    assert {("LLaMA-3-70B-Instruct", "compared_with", "LLaMA-3.1-70B-Instruct"),
-            ("LLaMA-3-70B-Instruct", "evaluated_on", "Arena Hard")} <= found
-
-
-def test_the_systems_a_purpose_clause_evaluates_on_the_data(nlp):
-    found = relations_of(nlp, "Notes", "Here we follow ZorpEval to systematically evaluate "
-                                       "planning ability across four LLMs (OpenAI GPT-4, "
-                                       "Google Bard, LLaMA-13B and Alpaca-7B).")
-    assert {(m, "evaluated_on", "ZorpEval") for m in ("GPT-4", "Bard", "LLaMA-13B",
-                                                       "Alpaca-7B")} <= found
+@pytest.mark.parametrize("why,title,abstract,expected", STATED, ids=[s[0] for s in STATED])
+def test_stated_relations(nlp, why, title, abstract, expected):
+    assert expected <= relations_of(nlp, title, abstract)
 
 
 def test_no_relation_without_a_stated_link(nlp):

@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
+from kg.extract.introduced import INTRO_VERBS, intro_stem
 from kg.extract.lexicon import (
     HARDWARE,
     HEADS,
     LANGUAGES,
+    NAMING,
     ORGANISATIONS,
     RESEARCH_FIELDS,
     SPECIFICITY,
@@ -63,6 +65,7 @@ W_LIST_OF = 1.0  # an untyped name listed among typed ones takes their type
 W_SUFFIX = 0.8  # how coined names end (-Bench, -GPT): a hint, often wrong alone
 W_SHAPE = 0.3  # capitals or digits say "a name", and Method is the commonest named thing
 W_TITLE_PREFIX = 0.3  # "Name: subtitle": a name, of no particular type
+W_PROPOSED = 1.0  # "we propose procedure cloning, which ...": mostly a method, often a task
 
 
 @dataclass
@@ -111,6 +114,31 @@ def _listed_task(doc: Doc, tok: Token) -> bool:
     near = doc[max(0, tok.i - 4):tok.i + 5]
     return any(t.i != tok.i and t.pos_ in ("NOUN", "VERB") and term_head(t) in HEADS
                and HEADS[term_head(t)][0] == "Task" for t in near)
+
+
+#: Words that end a bare term the authors propose: "we propose procedure cloning, which".
+TERM_ENDS = {",", ".", ";", "(", "which", "that", "to", "for", "as", "where", "in"}
+
+
+def _proposed_terms(doc: Doc) -> list[Span]:
+    """"we propose procedure cloning, which ...", "which we call LM up-scaling, ...": a bare
+    noun phrase (no article) right after the authors' "propose"-verb or a naming word is the
+    name of what they put forward, even lowercase and with no term head."""
+    out = []
+    for verb in doc:
+        by_us = any(t.lower_ == "we" for t in doc[max(0, verb.i - 3):verb.i])
+        if not (intro_stem(verb.lower_) in INTRO_VERBS and verb.pos_ == "VERB"
+                or verb.lower_ in NAMING or verb.lower_ == "call") or not by_us:
+            continue  # "we propose X", "which we call X" ("a point called X": a definition)
+        end = verb.i + 1
+        while end < len(doc) and end - verb.i <= 4 and doc[end].pos_ in ("ADJ", "NOUN", "PROPN") \
+                and not doc[end].is_stop:
+            end += 1
+        if end - verb.i > 2 and end < len(doc) and doc[end].lower_ in TERM_ENDS and (
+                doc[end - 1].pos_ in ("NOUN", "PROPN")) and (  # a plural is a description:
+                doc[end - 1].tag_ != "NNS" or is_namelike(doc[end - 1])):  # "LLM prompts"
+            out.append(doc[verb.i + 1:end])
+    return out
 
 
 def _capitals(tok: Token) -> bool:
@@ -291,6 +319,10 @@ class Candidates:
                 ev.vote("Method", W_TITLE_PREFIX, "title-prefix")
         for span in self._terms(doc):
             add(span)
+        for span in _proposed_terms(doc):
+            ev = add(span)
+            if ev is not None:
+                ev.vote("Method", W_PROPOSED, "proposed-term")
         for span in self._task_phrases(doc):
             ev = add(span)
             if ev is not None:

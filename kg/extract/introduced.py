@@ -29,6 +29,8 @@ CLIMB = {"dobj", "appos", "conj", "attr", "oprd", "nsubjpass", "npadvmod", "comp
 _OF = {"of", "including", "as", "like"}
 #: Subjects that are the authors: "we propose", "this paper introduces".
 AUTHORS = {"we", "paper", "work", "study", "i"}
+#: Words just before a name that make it the authors' own: "our X", "a novel X".
+OWNING = {"our", "novel", "proposed"}
 #: Words just before a name that make it somebody else's earlier work.
 EARLIER = {"recently", "previously", "existing", "prior", "previous", "earlier"}
 
@@ -64,7 +66,7 @@ def _headline(doc: Doc, span: Span) -> bool:
     k = span.start - 1
     while k > 0 and doc[k].is_quote:
         k -= 1
-    if k >= 0 and doc[k].lower_ in NAMING:
+    if k >= 0 and _naming(doc, k):
         return True
     while k > 0 and doc[k].pos_ == "DET":
         k -= 1  # "we propose the Transformer", even where the parse does not link them
@@ -83,6 +85,13 @@ def _headline(doc: Doc, span: Span) -> bool:
     if stem.rstrip("e") in {v.rstrip("e") for v in MAKING_VERBS} or verb.lower_ in MAKING_VERBS:
         return any(c.dep_ == "appos" and c.lower_ in TYPE_NOUNS for c in span.root.children)
     return False
+
+
+def _naming(doc: Doc, k: int) -> bool:
+    """Whether the words ending at token k name what follows: "dubbed", "called", "referred
+    to as"."""
+    return doc[k].lower_ in NAMING or k >= 2 and doc[k].lower_ == "as" and (
+        doc[k - 1].lower_ == "to" and doc[k - 2].lower_ in ("referred", "refer"))
 
 
 def _is_intro_verb(verb: Token) -> bool:
@@ -145,9 +154,9 @@ class Introduced:
         while k > 0 and doc[k].is_quote:
             k -= 1  # which we dub "prompt-based learning"
         prev = doc[k] if k >= 0 else None
-        if prev is not None and (prev.lower_ in NAMING or prev.lower_ == "our"
+        if prev is not None and (_naming(doc, k) or prev.lower_ in OWNING
                                  and is_namelike(span[0])):
-            return True
+            return True  # "dubbed X", "our X", "a novel QWeb architecture", "the proposed X"
         head = span.root.head
         if (span.root.dep_ == "nsubj" and head.lower_ in ("is", "are") and is_namelike(span[0])
                 and any(c.dep_ == "attr" and c.lower_ in TYPE_NOUNS for c in head.children)):

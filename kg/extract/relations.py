@@ -142,6 +142,9 @@ CONTRIBUTION_NOUNS = {
 OBJECT_HEADED = {"evaluate", "evaluated", "evaluates", "fine-tune", "fine-tuned", "finetune",
                  "fine-tunes", "finetunes", "train", "trained", "trains", "test", "tested",
                  "compare", "pretrain", "pre-train", "tune"}
+#: Nouns of a group of tasks: "tasks such as A", "three challenges: A, B".
+TASK_GROUP_NOUNS = {"tasks", "challenges", "applications", "subtasks",
+                    "sub-tasks"}
 #: Verbs that put a thing to a task: "we apply X to Y", "transferring X to tasks such as Y".
 APPLY_VERBS = {"apply", "applied", "applies", "applying", "transfer", "transfers",
                "transferred", "transferring", "adapt", "adapts", "adapted", "adapting",
@@ -278,7 +281,8 @@ def _data_relations(doc: Doc, span: Span, cue: Token | None, context: set[str],
     if word in ("on", "with", "using", "from") and context & TRAIN_CUES:
         head, author = _head(doc, verb, at, SYSTEMS, span)
         add(TRAINED_ON, head, span, "train-on", author)
-    elif word in ("on", "across", "over", "in", "with", "using") and words & EVAL_CUES:
+    elif word in ("on", "across", "over", "in", "with", "using") and words & EVAL_CUES or (
+            word in ("on", "for", "across") and _fronted(doc, cue, span)):
         before = at.get(cue.i - 1)  # "ResNet18 on TinyImageNet": the system just before
         if before is not None and before.label_ in SYSTEMS and word == "on":
             add(EVALUATED_ON, before, span, "system-on")
@@ -292,6 +296,12 @@ def _data_relations(doc: Doc, span: Span, cue: Token | None, context: set[str],
         if not evaluated:
             head, author = _head(doc, cue, at, SYSTEMS, span)
             add(EVALUATED_ON, head, span, "evaluate-with", author)
+
+
+def _fronted(doc: Doc, cue: Token, span: Span) -> bool:
+    """"For the ADNI dataset, X gives 0.84": data fronted at the head of its sentence is
+    what the rest of the sentence reports on."""
+    return cue.i == cue.sent.start and any(t.text == "," for t in doc[span.end:span.end + 3])
 
 
 def _evaluated_systems(doc: Doc, cue: Token, at: dict, groups: dict) -> list[Span]:
@@ -344,6 +354,25 @@ def _task_relations(doc: Doc, span: Span, cue: Token | None, at: dict, add) -> N
     elif cue is not None and cue.lower_ in TASK_VERBS:
         head, author = _head(doc, cue, at, frozenset(ADDRESSES.heads), span)
         add(ADDRESSES, head, span, "tackles", author)
+    elif (group := _task_group(span)) is not None:
+        head, author = _head(doc, clause_verb(group), at, frozenset(ADDRESSES.heads), span)
+        add(ADDRESSES, head, span, "task-of-group", author)
+
+
+def _task_group(span: Span) -> Token | None:
+    """The noun of tasks a task is one of: "a stream of visual classification tasks", "three
+    challenges: A, B and C", "tasks such as A" -- what holds the group addresses each."""
+    tok = span.root
+    for _ in range(6):
+        if tok.lower_ in TASK_GROUP_NOUNS and tok is not span.root:
+            return tok
+        if tok.dep_ == "pobj" and tok.head.lower_ in ("as", "like", "including", "from", "to"):
+            tok = tok.head.head.head if tok.head.head.lower_ == "such" else tok.head.head
+        elif tok.dep_ in ("compound", "conj", "appos", "nmod", "amod") and tok.head is not tok:
+            tok = tok.head
+        else:
+            return None
+    return None
 
 
 def _system_relations(doc: Doc, span: Span, cue: Token | None, context: set[str],
@@ -357,6 +386,9 @@ def _system_relations(doc: Doc, span: Span, cue: Token | None, context: set[str]
         acting = after if after is not None and after.label_ == "Model" else None
     if span.root.tag_ == "VBG" and span.label_ == "Method" and acting is not None:
         add(USES, span, acting, "method-on-model")  # "fine-tuning GPT-3.5 Turbo"
+    kind_of = _kind_of(span, at)
+    if kind_of is not None:  # "DQN, a deep reinforcement learning agent": DQN uses it
+        add(USES, kind_of, span, "kind-of")
     trained_by = _trained_by(doc, span)
     if trained_by:  # "a SAMI-trained mistral-7b": SAMI uses mistral-7b
         add(USES, None, span, "trained-by", head_name=trained_by)
@@ -390,6 +422,18 @@ def _system_relations(doc: Doc, span: Span, cue: Token | None, context: set[str]
 
 
 # ---------------------------------------------------------------- cues around a name
+
+def _kind_of(span: Span, at: dict) -> Span | None:
+    """The name an apposition describes as built on this method or model: "DQN, a deep
+    reinforcement learning agent", "X, a transformer-based model" -> X."""
+    tok = span.root
+    while tok.dep_ in ("compound", "amod", "nmod") and tok.head is not tok:
+        tok = tok.head
+    if tok is span.root or tok.dep_ != "appos" or tok.lower_ not in CONTRIBUTION_NOUNS:
+        return None
+    named = at.get(tok.head.i)
+    return named if named is not None and named.label_ in SYSTEMS and named is not span else None
+
 
 def _trained_by(doc: Doc, span: Span) -> str:
     """The name in a "<Name>-trained" (-tuned, -finetuned, -based) word just before a model
@@ -487,8 +531,8 @@ def _head(doc: Doc, verb: Token, at: dict, types, tail: Span) -> tuple[Span | No
                          if i in at and at[i].label_ in types), None)
         if span is not None and span is not tail:
             return span, ()
-    subject = clause_subject(verb)
-    if subject is not None:
+    subject = clause_subject(verb) or clause_subject(verb.sent.root)  # attached too low:
+    if subject is not None:  # "X outperforms Y without using any demonstration achieving Z"
         span = name_in(subject, at, types)
         if span is not None and span.start != tail.start:
             return span, ()
