@@ -167,6 +167,13 @@ def test_user_lexicon_extends_and_is_validated(tmp_path, nlp):
         load_lexicon([bad])
 
 
+def test_an_acronym_takes_the_words_whose_initials_spell_it(nlp):
+    doc = nlp("In this paper, we propose cyclical curriculum learning (CCL), in which the "
+              "data size changes cyclically.")
+    assert [(s.text, lf.text) for s, lf in doc._.acronyms] == [
+        ("CCL", "cyclical curriculum learning")]
+
+
 def test_acronym_defined_after_a_colon_or_dubbed(nlp):
     doc = nlp("In this paper, we develop RISE: Recursive IntroSpEction, an approach for LLMs. "
               "We propose ARTE, dubbed Aligning TeacheR with StudenT PreferencEs, a framework.")

@@ -175,6 +175,12 @@ STATED = [
     ("an apposition says what a system is built on", "Web Agents",
      "We train DQZ, a deep reinforcement learning agent, with a curriculum.",
      {("DQZ", "uses", "deep reinforcement learning")}),
+    ("a subject the parse split in two", "Notes",
+     "As a demonstration of the research possible in ZorpFarm, we find that methods that use "
+     "a reward model can substantially improve over supervised fine-tuning and that our "
+     "reference PPO implementation leads to a +10% improvement in win-rate against "
+     "Davinci003.",
+     {("PPO", "compared_with", "Davinci003"), ("PPO", "measured_by", "win-rate")}),
     ("a benchmark addresses the tasks it consists of", "Continual learning",
      "We introduce Zorp, a benchmark consisting of a stream of over 100 visual "
      "classification tasks.", {("Zorp", "addresses", "visual classification")}),
@@ -190,6 +196,10 @@ def test_no_relation_without_a_stated_link(nlp):
     found = relations_of(nlp, "Notes", "GPT-4 is a large model. ImageNet is a dataset of "
                                        "images. Accuracy is a metric.")
     assert found == set()
+    denied = relations_of(nlp, "Notes", "However, unlike human education, classical ResNet "
+                                        "does not use a curriculum. Our BERT does not "
+                                        "outperform ELMo.")
+    assert denied == set()
 
 
 # ---------------------------------------------------------------- the graph

@@ -42,6 +42,19 @@ def _long_form_start(short: str, words: list[str]) -> int | None:
     return text[:start_char].count(" ")
 
 
+def _initials_start(short: str, words: list[str]) -> int | None:
+    """The last words whose initials spell the acronym, when they do: "cyclical curriculum
+    learning (CCL)", where the shortest long form Schwartz & Hearst find, "curriculum
+    learning", takes both Cs from one word."""
+    core = re.sub(r"['\-]?\d+$", "", short)
+    core = core[:-1] if core.endswith("s") and core[:-1].isupper() else core
+    chars = [c.lower() for c in core if c.isalnum()]
+    w = len(words) - len(chars)
+    if w < 0 or len(chars) < 2:
+        return None
+    return w if [word[:1].lower() for word in words[w:]] == chars else None
+
+
 def _scrambled_start(short: str, words: list[str]) -> int | None:
     """Coined acronyms that reorder their long form: "Learning without Forgetting via
     Replayed Vocabulary (VR-LwF)" -- the acronym's capitals are exactly the initials of the
@@ -117,7 +130,9 @@ class Acronyms:
             # the long form never crosses punctuation
             cut = max((j for j, t in enumerate(window) if t.is_punct), default=-1)
             words = [t.text for t in window[cut + 1:]]
-            start = _long_form_start(short.text, words)
+            start = _initials_start(short.text, words)
+            if start is None:
+                start = _long_form_start(short.text, words)
             if start is None:
                 start = _capitals_start(short.text, words)
             scrambled = start is None and _scrambled_start(short.text, words)

@@ -45,8 +45,11 @@ def clause_verb(tok: Token) -> Token:
 def clause_subject(verb: Token) -> Token | None:
     """The subject of a verb, through conjoined and embedded clauses ("X ... and shows")."""
     for _ in range(4):
-        subject = next((c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass", "csubj")),
-                       None)
+        subjects = [c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass", "csubj")]
+        subject = subjects[0] if subjects else None
+        if len(subjects) > 1 and subjects[1].left_edge.i == subject.right_edge.i + 1:
+            subject = subjects[1]  # one noun phrase split in two: "our reference | PPO
+            # implementation leads": its head is the last noun
         if subject is not None and subject.dep_ == "csubj":  # "X fine-tuned on Y is ..."
             subject = next((c for c in subject.children if c.dep_ == "nsubj"), subject)
         if subject is not None:

@@ -227,6 +227,8 @@ def _sentence_relations(doc: Doc, sent: Span, spans: list[Span]) -> list[Found]:
 
     for span in spans:
         cue = _governor(doc, span, groups)
+        if cue is not None and any(c.dep_ == "neg" for c in clause_verb(cue).children):
+            continue  # "classical ANN does not use a curriculum" states no relation
         context = _context(doc, span, cue, groups, at)
         if span.label_ != "Metric":
             _data_for_task(doc, span, at, groups, add)
