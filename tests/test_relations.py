@@ -181,6 +181,15 @@ STATED = [
      "reference PPO implementation leads to a +10% improvement in win-rate against "
      "Davinci003.",
      {("PPO", "compared_with", "Davinci003"), ("PPO", "measured_by", "win-rate")}),
+    ("a benchmark addresses the tasks listed after 'challenges:'",
+     "MassZorp: A Benchmark for the Discovery and Identification of Molecules",
+     "We propose MassZorp -- the first comprehensive benchmark for the discovery of "
+     "molecules from MS/MS data. Our benchmark comprises the largest publicly available "
+     "collection of high-quality labeled MS/MS spectra and defines three MS/MS annotation "
+     "challenges: de novo molecular structure generation, molecule retrieval, and spectrum "
+     "simulation.",
+     {("MassZorp", "addresses", "de novo molecular structure generation"),
+      ("MassZorp", "addresses", "molecule retrieval")}),
     ("a benchmark addresses the tasks it consists of", "Continual learning",
      "We introduce Zorp, a benchmark consisting of a stream of over 100 visual "
      "classification tasks.", {("Zorp", "addresses", "visual classification")}),

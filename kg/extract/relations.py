@@ -235,7 +235,7 @@ def _sentence_relations(doc: Doc, sent: Span, spans: list[Span]) -> list[Found]:
         if span.label_ in DATA:
             _data_relations(doc, span, cue, context, words, at, groups, add)
         elif span.label_ == "Task":
-            _task_relations(doc, span, cue, at, add)
+            _task_relations(doc, span, cue, at, groups, add)
         elif span.label_ in SYSTEMS:
             _system_relations(doc, span, cue, context, at, add)
         elif span.label_ == "Metric" and words & OUTCOME_CUES:
@@ -336,7 +336,8 @@ def _data_for_task(doc: Doc, span: Span, at: dict, groups: dict, add) -> None:
             return
 
 
-def _task_relations(doc: Doc, span: Span, cue: Token | None, at: dict, add) -> None:
+def _task_relations(doc: Doc, span: Span, cue: Token | None, at: dict, groups: dict,
+                    add) -> None:
     """"a method for Y", "X tackles Y", "Y benchmarks (i.e., A, B)", "apply X to Y"."""
     if cue is not None and cue.lower_ in TASK_PREPS:
         owner = cue.head
@@ -356,14 +357,18 @@ def _task_relations(doc: Doc, span: Span, cue: Token | None, at: dict, add) -> N
     elif cue is not None and cue.lower_ in TASK_VERBS:
         head, author = _head(doc, cue, at, frozenset(ADDRESSES.heads), span)
         add(ADDRESSES, head, span, "tackles", author)
-    elif (group := _task_group(span)) is not None:
+    elif (group := _task_group(doc, span, groups)) is not None:
         head, author = _head(doc, clause_verb(group), at, frozenset(ADDRESSES.heads), span)
         add(ADDRESSES, head, span, "task-of-group", author)
 
 
-def _task_group(span: Span) -> Token | None:
+def _task_group(doc: Doc, span: Span, groups: dict) -> Token | None:
     """The noun of tasks a task is one of: "a stream of visual classification tasks", "three
     challenges: A, B and C", "tasks such as A" -- what holds the group addresses each."""
+    first = groups.get(span.start, [span])[0]
+    if first.start > 1 and doc[first.start - 1].text == ":" and (
+            doc[first.start - 2].lower_ in TASK_GROUP_NOUNS):  # whatever the parse says
+        return doc[first.start - 2]
     tok = span.root
     for _ in range(6):
         if tok.lower_ in TASK_GROUP_NOUNS and tok is not span.root:
