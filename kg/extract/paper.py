@@ -157,8 +157,9 @@ def doc_mentions(paper_id: str, title: Doc, abstract: Doc) -> list[Mention]:
             shorter = _standalone_part(span, seen, fld == "title")
             if not ev.introduced or shorter.text.lower() in coined:
                 span = shorter
-        if "title-prefix" in ev.rules and span.text not in abstract.text and _slogan(span):
-            continue  # "Don't Stop Learning: ..." is a slogan, not a name
+        if "title-prefix" in ev.rules and span.text not in abstract.text and (
+                _slogan(span) or sum(t.lower_ in names for t in span) > 1):
+            continue  # "Don't Stop Learning: ..." is a slogan, "CLASS Meet SPOCK: ..." two names
         if not _juxtaposed(span, names):
             kept.append((fld, span, ev))
     out = []

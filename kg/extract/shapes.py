@@ -24,9 +24,10 @@ COUNT = re.compile(  # "3.5K", "5-10x", "3D", "13-billion", "20Hz": counts and u
 MODIFIER_SUFFIX = re.compile(r"-(based|trained|guided|driven|aware|specific|like|style|level)$")
 JUNK = re.compile(r"[|=<>]")  # "Y|X", "k=5": notation, not names
 #: Shapes that look like names but are quantities or modifiers: "256x256" (a size), "3-digit",
-#: "8-bit", "5-shot" (a number and a unit), "pre-LLM", "non-GPT" (a prefix on an acronym).
+#: "8-bit", "5-shot" (a number and a unit), "pre-LLM", "non-GPT", "no-CL" (a prefix on an
+#: acronym).
 NOT_A_NAME = re.compile(r"^\d+[x×]\d+(px)?$|^\d+(\.\d+)?-[a-z]+$"
-                        r"|^(pre|post|non|anti)-[b-df-hj-np-tv-zB-DF-HJ-NP-TV-Z]{2,5}s?$")
+                        r"|^(pre|post|non|anti|no)-[b-df-hj-np-tv-zB-DF-HJ-NP-TV-Z]{2,5}s?$")
 #: Words that name a variant of the name before them: "GPT-4o mini", "GPT-3.5 Turbo".
 VARIANTS = {"mini", "turbo", "instruct", "chat", "base", "large", "small", "xl", "xxl", "nano",
             "lite", "flash", "pro", "max", "plus"}
