@@ -149,8 +149,14 @@ def test_what_authors_call_new_is_introduced(nlp):
               Paper("p3", "Imitation", "To leverage expert procedures, we propose procedure "
                                        "cloning, which applies sequence prediction to imitate "
                                        "the expert.")]
+    papers += [Paper("p4", "Markets", "The platform prices trades by utilizing a novel market "
+                                      "equilibrium pricing for reduced slippage."),
+               Paper("p5", "Teaching", "This paper introduces a novel interpretable knowledge "
+                                       "distillation approach to enhance smaller LLMs."),
+               Paper("p6", "Replay", "We present a novel replay-based method for streams.")]
     intro = [{m.text for m in x.mentions if m.introduced} for x in extract(papers, nlp)]
-    assert intro == [{"QZorp"}, {"ZORP"}, {"procedure cloning"}]
+    assert intro == [{"QZorp"}, {"ZORP"}, {"procedure cloning"}, {"market equilibrium pricing"},
+                     {"interpretable knowledge distillation"}, set()]
     plural = Paper("p4", "Notes", "We propose evaluation protocols to compare the models.")
     assert not any(m.introduced for m in next(extract([plural], nlp)).mentions)
 

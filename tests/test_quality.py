@@ -21,7 +21,7 @@ from conftest import EVAL, eval_on_dev, shared_eval
 from kg.cli import cli
 
 #: score.py's F1 on the committed output/graph.ttl: lenient, coarse-typed, introduced
-COMMITTED = {"lenient": 0.876, "coarse_typed": 0.826, "introduced": 0.800}
+COMMITTED = {"lenient": 0.878, "coarse_typed": 0.828, "introduced": 0.810}
 #: kg eval's line for each of score.py's figures
 EVAL_LINES = {"lenient": "lenient", "typed": "typed", "coarse_typed": "coarse-typed",
               "introduced": "introduced"}

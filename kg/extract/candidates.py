@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
-from kg.extract.introduced import INTRO_VERBS, intro_stem
+from kg.extract.introduced import INTRO_VERBS, PROPOSED_TERM, intro_stem
 from kg.extract.lexicon import (
     HARDWARE,
     HEADS,
@@ -121,23 +121,31 @@ TERM_ENDS = {",", ".", ";", "(", "which", "that", "to", "for", "as", "where", "i
 
 
 def _proposed_terms(doc: Doc) -> list[Span]:
-    """"we propose procedure cloning, which ...", "which we call LM up-scaling, ...": a bare
-    noun phrase (no article) right after the authors' "propose"-verb or a naming word is the
-    name of what they put forward, even lowercase and with no term head."""
+    """"we propose procedure cloning, which ...", "which we call LM up-scaling, ...", "a
+    novel market equilibrium pricing for ...", "a novel interpretable knowledge distillation
+    approach": a bare noun phrase right after the authors' "propose"-verb, a naming word or
+    "novel" is the name of what they put forward, even lowercase and with no term head."""
     out = []
-    for verb in doc:
-        by_us = any(t.lower_ == "we" for t in doc[max(0, verb.i - 3):verb.i])
-        if not (intro_stem(verb.lower_) in INTRO_VERBS and verb.pos_ == "VERB"
-                or verb.lower_ in NAMING or verb.lower_ == "call") or not by_us:
+    for cue in doc:
+        by_us = any(t.lower_ == "we" for t in doc[max(0, cue.i - 3):cue.i])
+        novel = cue.lower_ == "novel"
+        if not (novel or by_us and (intro_stem(cue.lower_) in INTRO_VERBS and cue.pos_ == "VERB"
+                                    or cue.lower_ in NAMING or cue.lower_ == "call")):
             continue  # "we propose X", "which we call X" ("a point called X": a definition)
-        end = verb.i + 1
-        while end < len(doc) and end - verb.i <= 4 and doc[end].pos_ in ("ADJ", "NOUN", "PROPN") \
+        end = cue.i + 1
+        while end < len(doc) and end - cue.i <= 5 and doc[end].pos_ in ("ADJ", "NOUN", "PROPN") \
                 and not doc[end].is_stop:
             end += 1
-        if end - verb.i > 2 and end < len(doc) and doc[end].lower_ in TERM_ENDS and (
-                doc[end - 1].pos_ in ("NOUN", "PROPN")) and (  # a plural is a description:
+        if novel:
+            if doc[end - 1].lower_ in TYPE_NOUNS:  # "a novel X approach": X is the name,
+                end -= 1  # the approach what it is ("a novel replay-based method": no name)
+            if any(is_namelike(t) for t in doc[cue.i + 1:end]):
+                continue  # "a novel QWeb architecture": QWeb is the name
+        elif end >= len(doc) or doc[end].lower_ not in TERM_ENDS:
+            continue
+        if end - cue.i > 2 and doc[end - 1].pos_ in ("NOUN", "PROPN") and (
                 doc[end - 1].tag_ != "NNS" or is_namelike(doc[end - 1])):  # "LLM prompts"
-            out.append(doc[verb.i + 1:end])
+            out.append(doc[cue.i + 1:end])  # (a plural is a description)
     return out
 
 
@@ -322,7 +330,7 @@ class Candidates:
         for span in _proposed_terms(doc):
             ev = add(span)
             if ev is not None:
-                ev.vote("Method", W_PROPOSED, "proposed-term")
+                ev.vote("Method", W_PROPOSED, PROPOSED_TERM)
         for span in self._task_phrases(doc):
             ev = add(span)
             if ev is not None:

@@ -29,6 +29,8 @@ CLIMB = {"dobj", "appos", "conj", "attr", "oprd", "nsubjpass", "npadvmod", "comp
 _OF = {"of", "including", "as", "like"}
 #: Subjects that are the authors: "we propose", "this paper introduces".
 AUTHORS = {"we", "paper", "work", "study", "i"}
+#: The rule of a bare term put forward as new ("a novel market equilibrium pricing").
+PROPOSED_TERM = "proposed-term"
 #: Words just before a name that make it the authors' own: "our X", "a novel X".
 OWNING = {"our", "novel", "proposed"}
 #: Words just before a name that make it somebody else's earlier work.
@@ -154,8 +156,8 @@ class Introduced:
         while k > 0 and doc[k].is_quote:
             k -= 1  # which we dub "prompt-based learning"
         prev = doc[k] if k >= 0 else None
-        if prev is not None and (_naming(doc, k) or prev.lower_ in OWNING
-                                 and is_namelike(span[0])):
+        if prev is not None and (_naming(doc, k) or prev.lower_ in OWNING and (
+                is_namelike(span[0]) or PROPOSED_TERM in span._.kg.rules)):
             return True  # "dubbed X", "our X", "a novel QWeb architecture", "the proposed X"
         head = span.root.head
         if (span.root.dep_ == "nsubj" and head.lower_ in ("is", "are") and is_namelike(span[0])
