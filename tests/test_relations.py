@@ -37,7 +37,7 @@ from kg.validate import validate
 ROOT = Path(__file__).resolve().parents[1]
 SH = "http://www.w3.org/ns/shacl#"
 #: Typed relation F1 the committed output reaches on the dev gold; the guard allows 0.05 less.
-DEV_TYPED_F1 = 0.610
+DEV_TYPED_F1 = 0.624
 
 
 @pytest.fixture(scope="module")
@@ -190,6 +190,21 @@ STATED = [
      "simulation.",
      {("MassZorp", "addresses", "de novo molecular structure generation"),
       ("MassZorp", "addresses", "molecule retrieval")}),
+    ("a benchmark paper's experiments run the systems they compare on its benchmark",
+     "ZorpBench: Benchmarking Knowledge Transfer for Lifelong Robot Learning",
+     "We introduce ZorpBench, a benchmark for lifelong robot learning. Our extensive "
+     "experiments present several discoveries: sequential finetuning outperforms existing "
+     "lifelong learning methods in forward transfer.",
+     {("sequential finetuning", "evaluated_on", "ZorpBench"),
+      ("lifelong learning", "evaluated_on", "ZorpBench")}),
+    ("a name typed only by its shape, in the data's place, is data", "Private Inference",
+     "Evaluated end-to-end, the modified protocol outperforms current protocols by reducing "
+     "the mean latency by 4 times for ResNet18 on TinyZorpNet.",
+     {("ResNet18", "evaluated_on", "TinyZorpNet")}),
+    ("the subject of a parsed 'surpassed', not the name before it", "CoMD: Distillation",
+     "We propose CoMD, a distillation framework. Finally, the 7B-sized student model after "
+     "four distillations surpassed the current state-of-the-art model LLaVA-13B.",
+     {("CoMD", "compared_with", "LLaVA-13B")}),
     ("a benchmark addresses the tasks it consists of", "Continual learning",
      "We introduce Zorp, a benchmark consisting of a stream of over 100 visual "
      "classification tasks.", {("Zorp", "addresses", "visual classification")}),

@@ -25,6 +25,7 @@ from kg.names import name_key, plain_text
 
 USES = relation_kind("uses")
 EVALUATED_ON = relation_kind("evaluated_on").name
+EVALUATED_ON_TAILS = relation_kind("evaluated_on").tails
 COMPARED_WITH = relation_kind("compared_with").name
 SYSTEM_TYPES = relation_kind("system").tails
 
@@ -96,7 +97,8 @@ def doc_relations(paper_id: str, docs: dict[str, Doc], mentions: list[Mention]
                     if head.key_name.lower() != tail.key_name.lower():
                         out.setdefault((kind.name, head.ref, tail.ref), Relation(
                             paper_id, kind.name, head.ref, tail.ref, sent.text, f.rule))
-    for rel in [*_parts_of_contribution(paper_id, ours, USES), *_evaluated_alike(out)]:
+    for rel in [*_parts_of_contribution(paper_id, ours, USES), *_evaluated_alike(out),
+                *_compared_on_ours(out, ours, mentions)]:
         out.setdefault((rel.kind, rel.head, rel.tail), rel)
     return list(out.values())
 
@@ -115,6 +117,26 @@ def _evaluated_alike(found: dict[tuple, Relation]) -> list[Relation]:
     return [replace(e, head=c.tail, rule="compared-on")
             for c in found.values() if c.kind == COMPARED_WITH
             for e in evaluated if e.head == c.head and e.sentence == c.sentence]
+
+
+#: Words by which a sentence reports the paper's own experiments.
+EXPERIMENT_WORDS = {"experiments", "experiment", "experimental", "results", "evaluation",
+                    "evaluations"}
+
+
+def _compared_on_ours(found: dict[tuple, Relation], ours: list[Mention],
+                      mentions: list[Mention]) -> list[Relation]:
+    """A paper that introduces one benchmark (or dataset) and reports "our experiments show
+    X outperforms Y" with no data named in that sentence: X and Y were run on it."""
+    data = {m.ref: m for m in ours if m.type in EVALUATED_ON_TAILS}
+    if len({m.key_name.lower() for m in data.values()}) != 1:
+        return []
+    bench = next(iter(data.values()))
+    named = {m.sentence for m in mentions if m.type in EVALUATED_ON_TAILS}
+    return [Relation(c.paper_id, EVALUATED_ON, end, bench.ref, c.sentence, "compared-on-ours")
+            for c in found.values() if c.kind == COMPARED_WITH and c.sentence not in named
+            and set(re.findall(r"[a-z]+", c.sentence.lower())) & EXPERIMENT_WORDS
+            for end in (c.head, c.tail)]
 
 
 def _parts_of_contribution(paper_id: str, ours: list[Mention], kind) -> list[Relation]:

@@ -162,6 +162,9 @@ MEMBER_OPENERS = {"(", ",", ":", "like", "such", "as", "including", "include", "
                   "namely", "e.g.", "i.e.", "e.g", "i.e", "viz."}
 #: How far (tokens) after a data noun its members may start: "benchmarks (i.e., A".
 MEMBER_WINDOW = 4
+#: Below this vote a name's type is a guess from its shape ("-Net": a model), which its
+#: place in the sentence overrides.
+WEAK_TYPE = 1.0
 #: How far (tokens) a cue may stand before the list it governs.
 CUE_WINDOW = 6
 
@@ -216,7 +219,8 @@ def _sentence_relations(doc: Doc, sent: Span, spans: list[Span]) -> list[Found]:
 
     def add(kind, head: Span | None, tail: Span, rule: str, author: tuple[str, ...] = (),
             head_name: str = "", alone: bool = False):
-        for member in [tail] if alone else groups.get(tail.start, [tail]):
+        for member in [tail] if alone else [  # the tail as given: it may be retyped
+                tail if m.start == tail.start else m for m in groups.get(tail.start, [tail])]:
             if member.label_ not in kind.tails or member is head:
                 continue
             if head is not None and not kind.allows(head.label_, member.label_):
@@ -230,6 +234,10 @@ def _sentence_relations(doc: Doc, sent: Span, spans: list[Span]) -> list[Found]:
         if cue is not None and any(c.dep_ == "neg" for c in clause_verb(cue).children):
             continue  # "classical ANN does not use a curriculum" states no relation
         context = _context(doc, span, cue, groups, at)
+        if span.label_ in SYSTEMS and cue is not None and cue.lower_ == "on" and (
+                words & EVAL_CUES) and span._.kg.best[1] < WEAK_TYPE:
+            span = Span(doc, span.start, span.end, label="Dataset")  # "ResNet18 on
+            # TinyImageNet": a name typed only by its shape, in the data's place, is data
         if span.label_ != "Metric":
             _data_for_task(doc, span, at, groups, add)
         if span.label_ in DATA:
@@ -406,9 +414,9 @@ def _system_relations(doc: Doc, span: Span, cue: Token | None, context: set[str]
     if holder is not None and holder.start != span.start and context & USE_CUES:
         add(USES, holder, span, "use")  # "distillation using the Llama-3.1-405B teacher"
     elif context & COMPARE_CUES and (cue.lower_ != "over" or context & IMPROVE_WORDS):
-        before = at.get(cue.i - 1) if cue.lower_ in BEATS else None
+        before = at.get(cue.i - 1) if cue.lower_ in BEATS and cue.pos_ != "VERB" else None
         if before is not None and before.label_ in SYSTEMS and before is not span:
-            add(COMPARED_WITH, before, span, "compare")  # "X outperforms Y", even unparsed
+            add(COMPARED_WITH, before, span, "compare")  # "X outperforms Y", parsed as nouns
         else:
             head, author = _head(doc, verb, at, SYSTEMS, span)
             add(COMPARED_WITH, head, span, "compare", author)
