@@ -189,6 +189,15 @@ def test_an_acronym_takes_the_words_whose_initials_spell_it(nlp):
         ("CCL", "cyclical curriculum learning")]
 
 
+def test_a_colon_list_of_defined_terms_defines_no_acronym_before_it(nlp):
+    doc = nlp("We summarize three stages of learning LLMs in the context of modern CL: "
+              "Continual Pre-Training (CPT), Domain-Adaptive Pre-training (DAP), and "
+              "Continual Fine-Tuning (CFT).")
+    pairs = {(s.text, lf.text) for s, lf in doc._.acronyms}
+    assert ("CPT", "Continual Pre-Training") in pairs
+    assert not any(s == "CL" for s, _ in pairs)
+
+
 def test_acronym_defined_after_a_colon_or_dubbed(nlp):
     doc = nlp("In this paper, we develop RISE: Recursive IntroSpEction, an approach for LLMs. "
               "We propose ARTE, dubbed Aligning TeacheR with StudenT PreferencEs, a framework.")

@@ -210,9 +210,10 @@ class Acronyms:
                     if _long_form_start(short.text, words[:n]) == 0 and (
                         [c for w in words[:n] for c in w if c.isupper()] == letters
                         or words[n - 1][:1].upper() == letters[-1])]
-            if not fits and end < len(doc) and doc[end].is_punct and len(words) > 1 and (
-                    _long_form_start(short.text, words) == 0):
-                fits = [len(words)]  # the whole phrase up to the comma
+            if not fits and end < len(doc) and doc[end].is_punct and doc[end].text != "(" and (
+                    len(words) > 1 and _long_form_start(short.text, words) == 0):
+                fits = [len(words)]  # the whole phrase up to the comma (not up to its own
+                # acronym: "modern CL: Continual Pre-Training (CPT)")
             if fits:
                 pairs.append((doc[short.i:short.i + 1], doc[tok.i + 1:tok.i + 1 + fits[0]]))
         return pairs
