@@ -21,7 +21,7 @@ from conftest import EVAL, eval_on_dev, shared_eval
 from kg.cli import cli
 
 #: score.py's F1 on the committed output/graph.ttl: lenient, coarse-typed, introduced
-COMMITTED = {"lenient": 0.878, "coarse_typed": 0.828, "introduced": 0.810}
+COMMITTED = {"lenient": 0.881, "coarse_typed": 0.831, "introduced": 0.810}
 #: kg eval's line for each of score.py's figures
 EVAL_LINES = {"lenient": "lenient", "typed": "typed", "coarse_typed": "coarse-typed",
               "introduced": "introduced"}
