@@ -69,6 +69,10 @@ HTML_FULL_PAPERS = 2000
 #: Free space a build wants per paper for its outputs (the old ones stay until the new ones
 #: are complete): ~11 kB Turtle, ~25 kB N-Triples, ~15 kB JSON, ~10 kB store, ~3 kB cache.
 BYTES_PER_PAPER = 64 << 10
+#: Up to this many papers to extract, they are extracted in this process: starting worker
+#: processes, each loading the pipeline, costs more than it saves (a rebuild after adding a
+#: few papers).
+INLINE_PAPERS = 128
 
 
 @dataclass
@@ -87,6 +91,9 @@ class Summary:
 def check_lexicons(paths: Iterable[Path]) -> None:
     """Read the user's lexicon files now, so that a bad one is one line naming its file and
     line before the long run (and an error later in the run is not taken for one)."""
+    paths = list(paths)
+    if not paths:  # nothing to import spaCy for (a rebuild may extract nothing here)
+        return
     from kg.extract.lexicon import load_lexicon  # spaCy loads only when a build needs it
 
     for path in paths:
@@ -164,6 +171,8 @@ def extract_into(store: Store, papers: list[Paper], lexicons: tuple[str, ...], w
     progress = Progress(len(papers), len(papers) - len(todo), progress_out)
     if todo:
         chunks = list(_chunks(todo, CHUNK))
+        if len(todo) <= INLINE_PAPERS and not dask:
+            workers = 1
         results = extract_chunks(([p for _, p in c] for c in chunks), lexicons,
                                  min(workers, len(chunks)), dask)
         for chunk, records in zip(chunks, results, strict=True):
@@ -179,10 +188,10 @@ def resolve_store(store: Store, curation: Curation | None = None
     """Resolution in two passes over the run's records (input order): the resolver, entity
     key -> node id, node id -> node attributes, and variant node -> family node."""
     resolver = Resolver(curation)
-    for _, x in store.records("seq"):
-        resolver.learn(x.mentions)
-    for _, x in store.records("seq"):
-        resolver.add(list(x.mentions))
+    for names in store.names():
+        resolver.learn(names)
+    for names in store.names():
+        resolver.add(names)
     found = resolver.entities()
     nodes = entity_nodes((e.key, e.type, e.label) for e in found)
     entities = {nodes[e.key]: entity_attrs(e.type, e.label, e.aliases,
@@ -277,8 +286,8 @@ def build_outputs(papers: list[Paper], outdir: Path, base_iri: str | None = None
             digest = hashlib.sha256(f"{staged_digest} {base_iri} {EXPORT_CODE} "
                                     f"{rules!r}".encode())
             last = json.loads(store.get(LAST_BUILD) or "{}")
-            if not summary.extracted and last.get("digest") == digest.hexdigest() and \
-                    last.get("outputs") == _signature(outdir):
+            as_left = last.get("outputs") == _signature(outdir)  # by the last build
+            if not summary.extracted and last.get("digest") == digest.hexdigest() and as_left:
                 _note(out, "outputs up to date", started)
                 summary.entities, summary.relations, summary.results, summary.triples = \
                     last["counts"]
@@ -292,24 +301,29 @@ def build_outputs(papers: list[Paper], outdir: Path, base_iri: str | None = None
             html = _HtmlPart(len(papers), entities)
             # the store loads on the other core (Oxigraph, off the GIL) as the N-Triples
             # are written
-            with staged() as st, rdf.StoreLoader(st.directory(outdir / STORE_DIR)) as loader:
+            # the store updated from the last build's, when its outputs are as it left them
+            old_store = rdf.current_store(outdir / "graph.ttl") if as_left else None
+            spans = store.blocks() if old_store else {}
+            previous = rdf.Previous(outdir / "graph.nt", spans, old_store) if spans else None
+            with staged() as st, rdf.StoreLoader(st.directory(outdir / STORE_DIR),
+                                                 previous) as loader:
                 files = {name: st.file(outdir / name) for name in FILES}
                 with open(files["graph.json"], "w", encoding="utf-8", newline="\n") as f:
                     items = write_json(
                         store_items(store, resolver, nodes, entities, variants), f)
-                    summary.triples, header = rdf.write_ntriples(
+                    summary.triples, header, spans = rdf.write_ntriples(
                         html.collect(items), base_iri or DEFAULT_BASE, files["graph.nt"],
-                        also=loader.feed)
+                        loader)
                 rdf.write_turtle(files["graph.nt"], files["graph.ttl"], header)
                 files["graph.html"].write_text(html.html(len(entities)), encoding="utf-8")
-                loader.finish(header)
+                loader.finish(header, files["graph.nt"])
             summary.relations, summary.results = html.relations, html.results
             store.prune()
-            store.set(LAST_BUILD, json.dumps({
+            store.record_outputs(LAST_BUILD, json.dumps({
                 "digest": digest.hexdigest(), "outputs": _signature(outdir),
                 "counts": [summary.entities, summary.relations, summary.results,
                            summary.triples],
-                "used": sorted(r.where for r in curation.used) if curation else []}))
+                "used": sorted(r.where for r in curation.used) if curation else []}), spans)
         finally:
             store.close()
     return _finish(summary, outdir, started)
