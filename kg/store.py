@@ -8,7 +8,10 @@ SQLite file in the output directory (``.paperkg-cache.sqlite``; no server).
   the little of each mention that resolution reads (`kg.resolve.Name`), which its two passes
   over the whole corpus decode instead of the record (a fifth of the work).
 - ``blocks``: where each block of the last build's graph.nt is, so that the next build
-  updates the Oxigraph store by the blocks that changed (`kg.export.rdf.StoreLoader`).
+  updates the Oxigraph store by the blocks that changed (`kg.export.rdf.StoreLoader`);
+  ``edges``: for each paper, what its edges were made of (a token) and where they are in the
+  last build's graph.json, so that the next build copies those of the unchanged papers
+  (`kg.build.LastEdges`).
 - ``temp.run``: the papers of this build (input order, graph node id, cache key): the later
   stages read papers and records from here, in passes, instead of holding them in memory.
 
@@ -133,6 +136,9 @@ class Store:
                             "value TEXT NOT NULL)")
             self.db.execute("CREATE TABLE IF NOT EXISTS blocks (key TEXT PRIMARY KEY, "
                             "start INTEGER NOT NULL, length INTEGER NOT NULL) WITHOUT ROWID")
+            self.db.execute("CREATE TABLE IF NOT EXISTS edges (node TEXT PRIMARY KEY, "
+                            "token TEXT NOT NULL, start INTEGER NOT NULL, "
+                            "length INTEGER NOT NULL) WITHOUT ROWID")
         self.db.execute("CREATE TEMP TABLE run (seq INTEGER PRIMARY KEY, node TEXT NOT NULL, "
                         "key TEXT NOT NULL, paper TEXT NOT NULL)")
 
@@ -179,34 +185,43 @@ class Store:
         with self.db:
             self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
-    def record_outputs(self, key: str, value: str, blocks: dict[str, tuple[int, int]]) -> None:
+    def record_outputs(self, key: str, value: str, blocks: dict[str, tuple[int, int]],
+                       edges: dict[str, tuple[str, int, int]]) -> None:
         """Set `key` of the meta table to `value`, which describes the outputs a build wrote,
-        and record where each block of its graph.nt is (key -> offset, length), in one
-        transaction: the blocks always belong to the outputs that value describes."""
+        and record where each block of its graph.nt is (key -> offset, length) and each
+        paper's edges in its graph.json (node -> token, offset, length), in one transaction:
+        they always belong to the outputs that value describes."""
         with self.db:
             self.db.execute("BEGIN")
             self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
             self.db.execute("DELETE FROM blocks")
             self.db.executemany("INSERT INTO blocks VALUES (?, ?, ?)",
                                 ((k, start, length) for k, (start, length) in blocks.items()))
+            self.db.execute("DELETE FROM edges")
+            self.db.executemany("INSERT INTO edges VALUES (?, ?, ?, ?)",
+                                ((k, *v) for k, v in edges.items()))
 
     def blocks(self) -> dict[str, tuple[int, int]]:
         """Where each block of the last build's graph.nt is (see `record_outputs`)."""
         return {k: (start, length) for k, start, length in self.db.execute(
             "SELECT key, start, length FROM blocks")}
 
+    def edges(self) -> dict[str, tuple[str, int, int]]:
+        """Each paper's edges in the last build's graph.json (see `record_outputs`)."""
+        return {node: (token, start, length) for node, token, start, length in self.db.execute(
+            "SELECT node, token, start, length FROM edges")}
+
     def papers(self) -> Iterator[Paper]:
         """This run's papers by node id."""
         for (row,) in self.db.execute("SELECT paper FROM temp.run ORDER BY node"):
             yield _paper(row)
 
-    def records(self, order: str = "node") -> Iterator[tuple[Paper, Extraction]]:
-        """This run's papers with their extraction, by node id or (``seq``) in input order."""
-        by = {"node": "r.node", "seq": "r.seq"}[order]
-        rows = self.db.execute("SELECT r.paper, e.record FROM temp.run r JOIN extractions e "
-                               f"ON e.key = r.key ORDER BY {by}")
-        for paper, record in rows:
-            yield _paper(paper), decode(record)
+    def records(self) -> Iterator[tuple[Paper, str, Extraction]]:
+        """This run's papers with their cache key and extraction, by node id."""
+        rows = self.db.execute("SELECT r.paper, r.key, e.record FROM temp.run r "
+                               "JOIN extractions e ON e.key = r.key ORDER BY r.node")
+        for paper, key, record in rows:
+            yield _paper(paper), key, decode(record)
 
     def names(self) -> Iterator[list[Name]]:
         """This run's papers' mentions as resolution reads them (`encode_names`), in input

@@ -176,11 +176,29 @@ def store_modes(monkeypatch) -> list[str]:
     return modes
 
 
-def test_a_rebuild_after_new_papers_writes_what_a_cold_build_does(tmp_path, kg, store_modes):
+@pytest.mark.parametrize("html_full_papers", [2000, 50])
+def test_a_rebuild_after_new_papers_writes_what_a_cold_build_does(tmp_path, kg, store_modes,
+                                                                   monkeypatch,
+                                                                   html_full_papers):
     """Two papers new in the middle of the corpus: extracted, then resolution and export
-    redone; the store is updated by the blocks of graph.nt that changed, not loaded again.
+    redone; the store is updated by the blocks of graph.nt that changed, not loaded again,
+    and (when graph.html does not hold the whole graph, above `html_full_papers`) the edges
+    of the papers whose entities are unchanged are copied from the last build's files.
     The same files as a cold build of the whole corpus, and the store holds their triples;
     dropping the papers again gives the first build's files back."""
+    from kg import build
+
+    monkeypatch.setattr(build, "HTML_FULL_PAPERS", html_full_papers)
+    copied: list[str] = []
+    get = build.LastEdges.get
+
+    def counted(last, node: str, token: str):
+        found = get(last, node, token)
+        if found:
+            copied.append(node)
+        return found
+
+    monkeypatch.setattr(build.LastEdges, "get", counted)
     fewer, full = _seed_jsonl(tmp_path / "fewer.jsonl", (20, 70)), _seed_jsonl(
         tmp_path / "full.jsonl")
     out, cold = tmp_path / "out", tmp_path / "cold"
@@ -195,6 +213,10 @@ def test_a_rebuild_after_new_papers_writes_what_a_cold_build_does(tmp_path, kg, 
     assert {name: (out / name).read_bytes() for name in OUTPUT_FILES} == first
     _store_holds_graph_nt(out)
     assert store_modes == ["loaded", "updated", "loaded", "updated"]
+    if html_full_papers < 107:  # most papers' edges copied, in both rebuilds
+        assert len(copied) > 2 * 80 and len(set(copied)) > 80
+    else:
+        assert not copied
 
 
 def test_a_rebuild_that_changes_most_triples_loads_the_store_again(tmp_path, kg, store_modes):

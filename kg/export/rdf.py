@@ -92,6 +92,12 @@ def blocks(items: Iterable[Item], base: str = DEFAULT_BASE) -> Iterator[tuple[st
     later: list[str] = []  # the evidence of the current source node's edges
     source, block = None, ""
     for item in items:
+        if item[0] == "edges":  # a paper's edges as the last build wrote them
+            if source is not None:
+                yield block, "".join(out) + "".join(later)
+            yield f"edge {item[1]}", item[2][1]
+            source = None
+            continue
         s = f"<{base}{item[1]}>"
         if item[1] != source:
             if source is not None:
