@@ -288,9 +288,16 @@ def write_json(items: Iterable[Item], out: TextIO,
                 if source is not None:
                     spans[source] = (start, size - start)
                 source, start = item[1], size + len(edge_sep)
-            line = item[2][0] if item[0] == "edges" else json.dumps(
-                {**item[4], "source": item[1], "target": item[2], "key": item[3]},
-                ensure_ascii=False, sort_keys=True)
+            if item[0] == "edges":
+                line = item[2][0]
+            elif item[3] == CO_OCCURS:  # most edges: written as json.dumps would (node ids
+                # are slugs, with nothing to escape), in a fifth of the time
+                line = (f'{{"key": "{CO_OCCURS}", "relation": "{CO_OCCURS}", "source": '
+                        f'"{item[1]}", "target": "{item[2]}", "weight": {item[4]["weight"]}}}')
+            else:
+                line = json.dumps(
+                    {**item[4], "source": item[1], "target": item[2], "key": item[3]},
+                    ensure_ascii=False, sort_keys=True)
             data = edge_sep + line.encode()
             edges.write(data)
             size += len(data)
