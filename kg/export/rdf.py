@@ -12,8 +12,10 @@ entities it belongs to. Properties come from the relation-kind table of `kg.mode
 The triples are made from the graph's stream of nodes and edges (`kg.graph.graph_items`) and
 written as N-Triples lines, chunk by chunk (every IRI is made of slugs, so only literals need
 escaping); Oxigraph turns that file into Turtle (deterministic, byte-identical between runs)
-and bulk-loads it into the on-disk store that `kg query` and `kg serve` open. `to_rdf` gives
-the same triples as an rdflib `Graph`, for Python users and SHACL.
+and bulk-loads it into the on-disk store that `kg query` and `kg serve` open, or, in a
+rebuild, updates a copy of the last build's store by the blocks that changed (`blocks`,
+`StoreLoader`). `to_rdf` gives the same triples as an rdflib `Graph`, for Python users and
+SHACL.
 """
 
 from __future__ import annotations
