@@ -66,11 +66,11 @@ def main() -> None:
 
         def new_export(store: bool = False) -> int:
             loader = new.StoreLoader(Path(tempfile.mkdtemp(dir=tmp))) if store else None
-            n, header = new.write_ntriples(nx_items(g), DEFAULT_BASE, tmp / "new.nt",
-                                           also=loader.feed if loader else None)
+            n, header, _ = new.write_ntriples(nx_items(g), DEFAULT_BASE, tmp / "new.nt",
+                                              loader)
             new.write_turtle(tmp / "new.nt", tmp / "new.ttl", header)
             if loader:
-                loader.finish(header)
+                loader.finish(header, tmp / "new.nt")
             return n
 
         triples = new_export()

@@ -5,11 +5,15 @@ through the store in the output directory.
    papers whose record is cached are not extracted again.
 2. Extract the others, in chunks, over worker processes or a Dask cluster (`kg.parallel`);
    each chunk's records go to the store as they come back, in input order.
-3. Resolve: two passes over the records (`kg.resolve.Resolver`), keeping per-entity tallies.
+3. Resolve: two passes over the records' names (`kg.resolve.Resolver`), keeping per-entity
+   tallies.
 4. Export: one pass over the records by paper node id makes the graph's stream of nodes and
    edges (`kg.graph.graph_items`), written on the fly as graph.json and graph.nt, then
    graph.ttl and the Oxigraph store from the N-Triples, and graph.html from the part the page
-   draws. Everything goes to temporary files, renamed when all are ready.
+   draws. Everything goes to temporary files, renamed when all are ready. A rebuild whose
+   last outputs are as it left them copies the edges of every paper whose record and entity
+   nodes are unchanged from them (`LastEdges`), and updates a copy of the last store by the
+   blocks of graph.nt that changed (`kg.export.rdf.StoreLoader`).
 
 Memory holds the papers as read, the per-entity tallies and the stated relations; the
 mentions and their evidence stay in the store.
@@ -19,10 +23,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import mmap
 import re
 import sys
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -42,6 +48,8 @@ from kg.graph import (
     CO_OCCURS,
     COOCCURRING_ENTITIES,
     Item,
+    PaperMentions,
+    Rendered,
     build_graph,
     entity_attrs,
     entity_nodes,
@@ -69,6 +77,10 @@ HTML_FULL_PAPERS = 2000
 #: Free space a build wants per paper for its outputs (the old ones stay until the new ones
 #: are complete): ~11 kB Turtle, ~25 kB N-Triples, ~15 kB JSON, ~10 kB store, ~3 kB cache.
 BYTES_PER_PAPER = 64 << 10
+#: Up to this many papers to extract, they are extracted in this process: starting worker
+#: processes, each loading the pipeline, costs more than it saves (a rebuild after adding a
+#: few papers).
+INLINE_PAPERS = 128
 
 
 @dataclass
@@ -87,6 +99,9 @@ class Summary:
 def check_lexicons(paths: Iterable[Path]) -> None:
     """Read the user's lexicon files now, so that a bad one is one line naming its file and
     line before the long run (and an error later in the run is not taken for one)."""
+    paths = list(paths)
+    if not paths:  # nothing to import spaCy for (a rebuild may extract nothing here)
+        return
     from kg.extract.lexicon import load_lexicon  # spaCy loads only when a build needs it
 
     for path in paths:
@@ -164,6 +179,8 @@ def extract_into(store: Store, papers: list[Paper], lexicons: tuple[str, ...], w
     progress = Progress(len(papers), len(papers) - len(todo), progress_out)
     if todo:
         chunks = list(_chunks(todo, CHUNK))
+        if len(todo) <= INLINE_PAPERS and not dask:
+            workers = 1
         results = extract_chunks(([p for _, p in c] for c in chunks), lexicons,
                                  min(workers, len(chunks)), dask)
         for chunk, records in zip(chunks, results, strict=True):
@@ -179,10 +196,10 @@ def resolve_store(store: Store, curation: Curation | None = None
     """Resolution in two passes over the run's records (input order): the resolver, entity
     key -> node id, node id -> node attributes, and variant node -> family node."""
     resolver = Resolver(curation)
-    for _, x in store.records("seq"):
-        resolver.learn(x.mentions)
-    for _, x in store.records("seq"):
-        resolver.add(list(x.mentions))
+    for names in store.names():
+        resolver.learn(names)
+    for names in store.names():
+        resolver.add(names)
     found = resolver.entities()
     nodes = entity_nodes((e.key, e.type, e.label) for e in found)
     entities = {nodes[e.key]: entity_attrs(e.type, e.label, e.aliases,
@@ -191,15 +208,55 @@ def resolve_store(store: Store, curation: Curation | None = None
     return resolver, nodes, entities, variants
 
 
+class LastEdges:
+    """The papers' edges as the last build wrote them (graph.json's lines, graph.nt's block),
+    for the papers whose `edges_token` is the same again: rendering the edges with their
+    evidence is most of the export's work, and a rebuild after adding a few papers changes
+    the edges of few others. Only when the last build used the same base IRI and exporters
+    (`EXPORT_CODE`) and its outputs are as it left them."""
+
+    def __init__(self, outdir: Path, edges: dict[str, tuple[str, int, int]],
+                 blocks: dict[str, tuple[int, int]]):
+        self.edges, self.blocks = edges, blocks
+        with open(outdir / "graph.json", "rb") as j, open(outdir / "graph.nt", "rb") as n:
+            self.json = mmap.mmap(j.fileno(), 0, access=mmap.ACCESS_READ)
+            self.nt = mmap.mmap(n.fileno(), 0, access=mmap.ACCESS_READ)
+
+    def get(self, node: str, token: str) -> Rendered | None:
+        last, block = self.edges.get(node), self.blocks.get(f"edge {node}")
+        if last is None or last[0] != token or block is None:
+            return None
+        (_, at, length), (start, size) = last, block
+        return self.json[at:at + length].decode(), self.nt[start:start + size].decode()
+
+    def __enter__(self) -> LastEdges:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.json.close()
+        self.nt.close()
+
+
+def edges_token(key: str, ends: list[str]) -> str:
+    """What a paper's edges are made of: its record (its cache key) and the entity node of
+    each of its mentions ("" for a dropped entity)."""
+    return hashlib.blake2b(" ".join([key, *ends]).encode(), digest_size=16).hexdigest()
+
+
 def store_items(store: Store, resolver: Resolver, nodes: dict[str, str],
-                entities: dict[str, dict], variants: dict[str, str]) -> Iterator[Item]:
-    """The graph's stream of nodes and edges from the store's records."""
-    def paper_mentions():
-        for paper, x in store.records("node"):
+                entities: dict[str, dict], variants: dict[str, str], tokens: dict[str, str],
+                last: LastEdges | None = None) -> Iterator[Item]:
+    """The graph's stream of nodes and edges from the store's records; `tokens` gets each
+    paper's `edges_token`, and a paper whose token is the last build's has its edges from
+    `last`."""
+    def paper_mentions() -> Iterator[PaperMentions]:
+        for paper, key, x in store.records():
             ms = list(x.mentions)
-            keys = resolver.keys(ms)  # a dropped entity has no node
-            yield paper, [(m, nodes[k]) for m, (k, _) in zip(ms, keys, strict=True)
-                          if k in nodes], x.relations, x.results
+            ends = [nodes.get(k, "") for k, _ in resolver.keys(ms)]  # a dropped entity: none
+            node = paper_node(paper)
+            tokens[node] = token = edges_token(key, ends)
+            yield (paper, [(m, v) for m, v in zip(ms, ends, strict=True) if v], x.relations,
+                   x.results, last.get(node, token) if last else None)
 
     return graph_items(store.papers(), entities, paper_mentions(), variants)
 
@@ -277,8 +334,8 @@ def build_outputs(papers: list[Paper], outdir: Path, base_iri: str | None = None
             digest = hashlib.sha256(f"{staged_digest} {base_iri} {EXPORT_CODE} "
                                     f"{rules!r}".encode())
             last = json.loads(store.get(LAST_BUILD) or "{}")
-            if not summary.extracted and last.get("digest") == digest.hexdigest() and \
-                    last.get("outputs") == _signature(outdir):
+            as_left = last.get("outputs") == _signature(outdir)  # by the last build
+            if not summary.extracted and last.get("digest") == digest.hexdigest() and as_left:
                 _note(out, "outputs up to date", started)
                 summary.entities, summary.relations, summary.results, summary.triples = \
                     last["counts"]
@@ -290,26 +347,40 @@ def build_outputs(papers: list[Paper], outdir: Path, base_iri: str | None = None
             summary.entities = len(entities)
             _note(out, "writing...", started)
             html = _HtmlPart(len(papers), entities)
-            # the store loads on the other core (Oxigraph, off the GIL) as the N-Triples
-            # are written
-            with staged() as st, rdf.StoreLoader(st.directory(outdir / STORE_DIR)) as loader:
+            # what the last build wrote, when its outputs are as it left them: the store is
+            # updated from its store (loaded on the other core, Oxigraph being off the GIL, as
+            # the N-Triples are written), and the unchanged papers' edges copied from its files
+            render = hashlib.sha256(f"{base_iri} {EXPORT_CODE}".encode()).hexdigest()
+            blocks = store.blocks() if as_left else {}
+            old_store = rdf.current_store(outdir / "graph.ttl") if blocks else None
+            previous = rdf.Previous(outdir / "graph.nt", blocks, old_store) if old_store \
+                else None
+            copying = bool(blocks) and last.get("render") == render and not html.full
+            tokens: dict[str, str] = {}
+            runs: dict[str, tuple[int, int]] = {}
+            with staged() as st, rdf.StoreLoader(st.directory(outdir / STORE_DIR),
+                                                 previous) as loader, \
+                    (LastEdges(outdir, store.edges(), blocks) if copying else nullcontext()
+                     ) as last_edges:
                 files = {name: st.file(outdir / name) for name in FILES}
                 with open(files["graph.json"], "w", encoding="utf-8", newline="\n") as f:
-                    items = write_json(
-                        store_items(store, resolver, nodes, entities, variants), f)
-                    summary.triples, header = rdf.write_ntriples(
+                    items = write_json(store_items(store, resolver, nodes, entities, variants,
+                                                   tokens, last_edges), f, runs)
+                    summary.triples, header, blocks = rdf.write_ntriples(
                         html.collect(items), base_iri or DEFAULT_BASE, files["graph.nt"],
-                        also=loader.feed)
+                        loader)
                 rdf.write_turtle(files["graph.nt"], files["graph.ttl"], header)
                 files["graph.html"].write_text(html.html(len(entities)), encoding="utf-8")
-                loader.finish(header)
+                loader.finish(header, files["graph.nt"])
             summary.relations, summary.results = html.relations, html.results
             store.prune()
-            store.set(LAST_BUILD, json.dumps({
+            store.record_outputs(LAST_BUILD, json.dumps({
                 "digest": digest.hexdigest(), "outputs": _signature(outdir),
                 "counts": [summary.entities, summary.relations, summary.results,
                            summary.triples],
-                "used": sorted(r.where for r in curation.used) if curation else []}))
+                "used": sorted(r.where for r in curation.used) if curation else [],
+                "render": render}), blocks,
+                {node: (token, *runs[node]) for node, token in tokens.items() if node in runs})
         finally:
             store.close()
     return _finish(summary, outdir, started)

@@ -1,12 +1,12 @@
 """Extraction fanned out at the paper level: in this process, over worker processes, or over a
 Dask cluster; the same per-chunk function everywhere.
 
-A chunk of papers goes out, their cache records (`kg.store.encode` of each `Extraction`, in
-input order) come back: the whole per-paper extraction, paper-level rules included, runs in
-the worker, which builds the spaCy pipeline once (on its first chunk) and keeps it. Results
-are taken in submission order, so what is stored, and so every output byte, does not depend
-on the number of workers or on which worker was fastest. At most a few chunks per worker are
-in flight, which bounds memory whatever the corpus size.
+A chunk of papers goes out, their cache records (`kg.store.encode` and `kg.store.encode_names`
+of each `Extraction`, in input order) come back: the whole per-paper extraction, paper-level
+rules included, runs in the worker, which builds the spaCy pipeline once (on its first chunk)
+and keeps it. Results are taken in submission order, so what is stored, and so every output
+byte, does not depend on the number of workers or on which worker was fastest. At most a few
+chunks per worker are in flight, which bounds memory whatever the corpus size.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 
 from kg.model import Paper
-from kg.store import encode
+from kg.store import encode, encode_names
 
 CHUNK = 32  # papers per task: ~0.6 s of work, small enough for a smooth progress bar
 IN_FLIGHT = 3  # chunks queued per worker, so that none waits for the next
@@ -37,11 +37,12 @@ def load_pipeline(lexicons: tuple[str, ...]):
     return _pipelines[lexicons]
 
 
-def extract_chunk(papers: list[Paper], lexicons: tuple[str, ...] = ()) -> list[bytes]:
+def extract_chunk(papers: list[Paper], lexicons: tuple[str, ...] = ()
+                  ) -> list[tuple[bytes, bytes]]:
     """The cache records of a chunk of papers, in order (the task every worker runs)."""
     from kg.extract import extract
 
-    return [encode(x) for x in extract(papers, load_pipeline(lexicons))]
+    return [(encode(x), encode_names(x)) for x in extract(papers, load_pipeline(lexicons))]
 
 
 def default_workers() -> int:
@@ -112,7 +113,8 @@ class _Dask:
 
 
 def extract_chunks(chunks: Iterable[list[Paper]], lexicons: tuple[str, ...] = (),
-                   workers: int = 1, dask: str | None = None) -> Iterator[list[bytes]]:
+                   workers: int = 1, dask: str | None = None
+                   ) -> Iterator[list[tuple[bytes, bytes]]]:
     """The records of each chunk, in the order of `chunks`, extracted by `workers` processes
     (inline for 1) or on the Dask cluster at `dask`."""
     executor = (_Dask(dask, workers) if dask else _Processes(workers) if workers > 1

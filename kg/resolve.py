@@ -16,8 +16,9 @@ Llama-3 -> Llama, BERT-large -> BERT, ResNet-50 -> ResNet. A user's curation fil
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from kg.curation import Curation, Rule
 from kg.model import TYPES, Entity, Mention, relation_kind
@@ -25,6 +26,18 @@ from kg.names import curation_key, family_names, is_acronym_like, name_key
 
 #: Types whose names have families (not tasks or metrics).
 FAMILY_TYPES = relation_kind("variant_of").heads
+
+
+class Name(NamedTuple):
+    """What resolution reads of a `Mention` (which it also takes as it is): the cache keeps
+    these apart, so the passes over a whole corpus need not decode every record."""
+
+    key_name: str
+    long_form: str
+    votes: Sequence[Sequence]  # (type, weight) pairs
+
+
+Named = Mention | Name
 
 
 @dataclass
@@ -68,7 +81,7 @@ class Resolver:
         self.tallies: dict[str, Tally] = {}
         self._links: tuple[dict[str, str], set[str]] | None = None
 
-    def learn(self, mentions: Iterable[Mention]) -> None:
+    def learn(self, mentions: Iterable[Named]) -> None:
         for m in mentions:
             if m.long_form:
                 self.forms[name_key(m.key_name)][name_key(m.long_form)] += 1
@@ -90,7 +103,7 @@ class Resolver:
             self._links = corpus, homonyms
         return self._links
 
-    def keys(self, mentions: list[Mention]) -> list[tuple[str, bool]]:
+    def keys(self, mentions: Sequence[Named]) -> list[tuple[str, bool]]:
         """One paper's mentions -> (entity key, whether the mention is not the full name: an
         acronym, or a name the curation redirects) each."""
         corpus, homonyms = self._corpus()
@@ -112,7 +125,7 @@ class Resolver:
             out.append((redirect or target or key, bool(target or redirect and redirect != key)))
         return out
 
-    def add(self, mentions: list[Mention]) -> list[str]:
+    def add(self, mentions: Sequence[Named]) -> list[str]:
         """Tally one paper's mentions; returns their entity keys."""
         keys = self.keys(mentions)
         for key in dict.fromkeys(k for k, _ in keys):

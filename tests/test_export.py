@@ -74,8 +74,8 @@ def test_build_failing_half_way_leaves_earlier_outputs(make_input, outdir, monke
 
     real = kg_build.write_json
 
-    def fail(items, out):
-        for n, item in enumerate(real(items, out)):
+    def fail(items, out, runs=None):
+        for n, item in enumerate(real(items, out, runs)):
             if n == 5:
                 raise RuntimeError("json export failed")
             yield item
@@ -98,7 +98,7 @@ def test_a_failed_build_stops_the_store_loader_before_cleaning_up(make_input, ou
 
     from kg import build as kg_build
 
-    def fail(items, out):
+    def fail(items, out, runs=None):
         raise RuntimeError("json export failed")
         yield  # a generator, as write_json is
 

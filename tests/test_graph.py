@@ -75,3 +75,14 @@ def test_the_graph_does_not_depend_on_input_order():
     for g in built[1:]:
         assert list(g.nodes(data=True)) == list(first.nodes(data=True))
         assert list(g.edges(data=True)) == list(first.edges(data=True))
+
+
+def test_every_line_of_graph_json_is_its_object_dumped_with_sorted_keys(seed_outputs):
+    """write_json writes the co-occurrence edges without json.dumps: the same text."""
+    import json
+
+    lines = (seed_outputs / "graph.json").read_text(encoding="utf-8").splitlines()[1:-1]
+    objects = [line.rstrip(",") for line in lines if line.startswith("{")]
+    assert sum('"co_occurs"' in line for line in objects) > 100
+    for line in objects:
+        assert json.dumps(json.loads(line), ensure_ascii=False, sort_keys=True) == line

@@ -135,6 +135,103 @@ def test_cache_records_round_trip():
     assert record["sentences"] == ["We use BERT."]  # each sentence kept once
 
 
+# ---------------------------------------------------------------- rebuilds after new papers
+
+
+def _seed_jsonl(path: Path, drop: tuple[int, ...] = ()) -> Path:
+    """The seed papers as JSONL, without those at the positions `drop`."""
+    from dataclasses import asdict
+
+    from kg.ingest import read_papers
+
+    papers = [{k: v for k, v in asdict(p).items() if k != "source"}
+              for i, p in enumerate(read_papers([SEEDS])) if i not in drop]
+    path.write_text(jsonl_text(papers), encoding="utf-8")
+    return path
+
+
+def _store_holds_graph_nt(out: Path) -> None:
+    import pyoxigraph as ox
+
+    store = ox.Store.read_only(str(out / "graph.oxigraph" / "oxigraph"))
+    nt = ox.parse(path=str(out / "graph.nt"), format=ox.RdfFormat.N_TRIPLES)
+    assert {str(q) for q in store} == {str(q) for q in nt}
+
+
+@pytest.fixture
+def store_modes(monkeypatch) -> list[str]:
+    """How each build made its Oxigraph store: "loaded" whole, "updated" from the previous
+    one, or "reloaded" whole when too much had changed."""
+    from kg.export import rdf
+
+    modes: list[str] = []
+    finish = rdf.StoreLoader.finish
+
+    def recording(loader, header, nt):
+        modes.append("loaded" if loader.previous is None
+                     else "reloaded" if loader.reload else "updated")
+        return finish(loader, header, nt)
+
+    monkeypatch.setattr(rdf.StoreLoader, "finish", recording)
+    return modes
+
+
+@pytest.mark.parametrize("html_full_papers", [2000, 50])
+def test_a_rebuild_after_new_papers_writes_what_a_cold_build_does(tmp_path, kg, store_modes,
+                                                                   monkeypatch,
+                                                                   html_full_papers):
+    """Two papers new in the middle of the corpus: extracted, then resolution and export
+    redone; the store is updated by the blocks of graph.nt that changed, not loaded again,
+    and (when graph.html does not hold the whole graph, above `html_full_papers`) the edges
+    of the papers whose entities are unchanged are copied from the last build's files.
+    The same files as a cold build of the whole corpus, and the store holds their triples;
+    dropping the papers again gives the first build's files back."""
+    from kg import build
+
+    monkeypatch.setattr(build, "HTML_FULL_PAPERS", html_full_papers)
+    copied: list[str] = []
+    get = build.LastEdges.get
+
+    def counted(last, node: str, token: str):
+        found = get(last, node, token)
+        if found:
+            copied.append(node)
+        return found
+
+    monkeypatch.setattr(build.LastEdges, "get", counted)
+    fewer, full = _seed_jsonl(tmp_path / "fewer.jsonl", (20, 70)), _seed_jsonl(
+        tmp_path / "full.jsonl")
+    out, cold = tmp_path / "out", tmp_path / "cold"
+    assert kg("build", fewer, "-o", out, "-w", "1", "-q").exit_code == 0
+    first = {name: (out / name).read_bytes() for name in OUTPUT_FILES}
+    rebuilt = kg("build", full, "-o", out, "-w", "2")
+    assert counts(rebuilt) == "2 extracted, 105 cached"
+    assert kg("build", full, "-o", cold, "-w", "1", "-q", "--no-cache").exit_code == 0
+    same_outputs(out, cold)
+    _store_holds_graph_nt(out)
+    assert kg("build", fewer, "-o", out, "-w", "1", "-q").exit_code == 0  # papers gone
+    assert {name: (out / name).read_bytes() for name in OUTPUT_FILES} == first
+    _store_holds_graph_nt(out)
+    assert store_modes == ["loaded", "updated", "loaded", "updated"]
+    if html_full_papers < 107:  # most papers' edges copied, in both rebuilds
+        assert len(copied) > 2 * 80 and len(set(copied)) > 80
+    else:
+        assert not copied
+
+
+def test_a_rebuild_that_changes_most_triples_loads_the_store_again(tmp_path, kg, store_modes):
+    full = _seed_jsonl(tmp_path / "full.jsonl")
+    out = tmp_path / "out"
+    assert kg("build", full, "-o", out, "-w", "1", "-q").exit_code == 0
+    edited = kg("build", full, "-o", out, "-q", "--base-iri", "https://example.org/kg/")
+    assert edited.exit_code == 0, edited.output
+    _store_holds_graph_nt(out)
+    (out / "graph.nt").write_text("")  # not the file the last build wrote: not compared with
+    assert kg("build", full, "-o", out, "-q").exit_code == 0
+    _store_holds_graph_nt(out)
+    assert store_modes == ["loaded", "reloaded", "loaded"]
+
+
 # ---------------------------------------------------------------- killed builds
 
 
