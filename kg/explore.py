@@ -162,18 +162,8 @@ class Index:
         seen[i] = 1
         frontier = [i]
         for _ in range(radius):
-            papers = []
-            for x in frontier:
-                for j in self.entity_papers[x]:
-                    if not paper_seen[j]:
-                        paper_seen[j] = 1
-                        papers.append(j)
-            frontier = []
-            for j in papers:
-                for x in self.paper_entities[j]:
-                    if not seen[x]:
-                        seen[x] = 1
-                        frontier.append(x)
+            papers = _step(frontier, self.entity_papers, paper_seen)
+            frontier = _step(papers, self.paper_entities, seen)
         return {x for x, on in enumerate(seen) if on}
 
     def search(self, q: str, limit: int) -> list[tuple[float, int, str, bool, int]]:
@@ -207,6 +197,18 @@ class Index:
     def paper_ref(self, j: int) -> dict:
         """What the page shows of paper j wherever it names it."""
         return {"l": self.titles[j], "d": self.dates[j], "u": self.links[j]}
+
+
+def _step(frontier: list[int], links: list, seen: bytearray) -> list[int]:
+    """One step of a search over the papers-entities graph: the not yet `seen` neighbours of
+    `frontier` through `links` (index -> neighbour indexes), now marked seen."""
+    out = []
+    for x in frontier:
+        for j in links[x]:
+            if not seen[j]:
+                seen[j] = 1
+                out.append(j)
+    return out
 
 
 class Explorer:

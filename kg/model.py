@@ -15,9 +15,10 @@ modules look their kinds up, rather than in a user's query.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 TYPES = ("Dataset", "Benchmark", "Model", "Method", "Task", "Metric")
 TEXT_FIELDS = ("title", "abstract")
@@ -149,6 +150,15 @@ def _record(cls: type, d: dict[str, Any]):
     # called for every cached record of a build: only lists need converting
     return cls(**{name: _tupled(d[name]) if type(d[name]) is list else d[name]
                   for name in _field_names(cls) if name in d})
+
+
+class Name(NamedTuple):
+    """What resolution reads of a `Mention` (which it also takes as it is): the cache keeps
+    these apart, so the passes over a whole corpus need not decode every record."""
+
+    key_name: str
+    long_form: str
+    votes: Sequence[Sequence]  # (type, weight) pairs
 
 
 @dataclass

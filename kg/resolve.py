@@ -18,23 +18,13 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from kg.curation import Curation, Rule
-from kg.model import TYPES, Entity, Mention, relation_kind
+from kg.model import TYPES, Entity, Mention, Name, relation_kind
 from kg.names import curation_key, family_names, is_acronym_like, name_key
 
 #: Types whose names have families (not tasks or metrics).
 FAMILY_TYPES = relation_kind("variant_of").heads
-
-
-class Name(NamedTuple):
-    """What resolution reads of a `Mention` (which it also takes as it is): the cache keeps
-    these apart, so the passes over a whole corpus need not decode every record."""
-
-    key_name: str
-    long_form: str
-    votes: Sequence[Sequence]  # (type, weight) pairs
 
 
 Named = Mention | Name

@@ -5,7 +5,7 @@ SQLite file in the output directory (``.paperkg-cache.sqlite``; no server).
   key = a hash of the extractor's fingerprint and the paper's id, title and abstract; value =
   `Extraction.as_dict()` as compressed JSON, each sentence kept once. New fields of the model's
   records flow through ``as_dict``/``from_dict`` without any change here. Beside it, ``names``:
-  the little of each mention that resolution reads (`kg.resolve.Name`), which its two passes
+  the little of each mention that resolution reads (`kg.model.Name`), which its two passes
   over the whole corpus decode instead of the record (a fifth of the work).
 - ``blocks``: where each block of the last build's graph.nt is, so that the next build
   updates the Oxigraph store by the blocks that changed (`kg.export.rdf.StoreLoader`);
@@ -35,8 +35,7 @@ from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
 
-from kg.model import Extraction, Paper
-from kg.resolve import Name
+from kg.model import Extraction, Name, Paper
 
 FILENAME = ".paperkg-cache.sqlite"
 SCHEMA_VERSION = 2  # 2: the names column, the blocks table
@@ -81,18 +80,16 @@ def encode(extraction: Extraction) -> bytes:
             if isinstance(item, dict) and isinstance(item.get("sentence"), str):
                 item["sentence"] = sentences.setdefault(item["sentence"], len(sentences))
     d["sentences"] = list(sentences)
-    return zlib.compress(json.dumps(d, ensure_ascii=False, separators=(",", ":")).encode(), 1)
+    return _pack(d)
 
 
 def encode_names(extraction: Extraction) -> bytes:
     """What resolution reads of an `Extraction`'s mentions (`Name`s), compressed JSON."""
-    names = [(m.key_name, m.long_form, m.votes) for m in extraction.mentions]
-    return zlib.compress(json.dumps(names, ensure_ascii=False, separators=(",", ":")).encode(),
-                         1)
+    return _pack([(m.key_name, m.long_form, m.votes) for m in extraction.mentions])
 
 
 def decode(record: bytes) -> Extraction:
-    d = json.loads(zlib.decompress(record))
+    d = _unpack(record)
     sentences = d.pop("sentences", [])
     for items in d.values():
         for item in items if isinstance(items, (list, tuple)) else ():
@@ -101,10 +98,23 @@ def decode(record: bytes) -> Extraction:
     return Extraction.from_dict(d)
 
 
+def _compact(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def _pack(obj) -> bytes:
+    """Compact JSON, compressed fast: the cache's columns."""
+    return zlib.compress(_compact(obj).encode(), 1)
+
+
+def _unpack(blob: bytes):
+    return json.loads(zlib.decompress(blob))
+
+
 def _paper_row(paper: Paper) -> str:
     d = asdict(paper)
     del d["source"]  # where it was read is not part of the paper
-    return json.dumps(d, ensure_ascii=False, separators=(",", ":"))
+    return _compact(d)
 
 
 def _paper(row: str) -> Paper:
@@ -228,7 +238,7 @@ class Store:
         order."""
         for (names,) in self.db.execute("SELECT e.names FROM temp.run r JOIN extractions e "
                                         "ON e.key = r.key ORDER BY r.seq"):
-            yield [Name(*m) for m in json.loads(zlib.decompress(names))]
+            yield [Name(*m) for m in _unpack(names)]
 
     def prune(self) -> int:
         """Drop the records no paper of this run uses (papers gone from the corpus or

@@ -21,11 +21,17 @@ def _is_short(text: str) -> bool:
             and all(c.isalnum() or c in "&-.'" for c in text))
 
 
-def _long_form_start(short: str, words: list[str]) -> int | None:
-    """Schwartz & Hearst: the index of the first word of the shortest long form, or None."""
+def _letters(short: str) -> list[str]:
+    """The letters a long form spells out, lower case: "NEVIS'22" -> n e v i s, "LLMs" ->
+    l l m."""
     core = re.sub(r"['\-]?\d+$", "", short)  # NEVIS'22 -> NEVIS
     core = core[:-1] if core.endswith("s") and core[:-1].isupper() else core
-    chars = [c.lower() for c in core if c.isalnum()]
+    return [c.lower() for c in core if c.isalnum()]
+
+
+def _long_form_start(short: str, words: list[str]) -> int | None:
+    """Schwartz & Hearst: the index of the first word of the shortest long form, or None."""
+    chars = _letters(short)
     if len(chars) < 2:
         return None
     text = " ".join(words).lower()
@@ -46,9 +52,7 @@ def _initials_start(short: str, words: list[str]) -> int | None:
     """The last words whose initials spell the acronym, when they do: "cyclical curriculum
     learning (CCL)", where the shortest long form Schwartz & Hearst find, "curriculum
     learning", takes both Cs from one word."""
-    core = re.sub(r"['\-]?\d+$", "", short)
-    core = core[:-1] if core.endswith("s") and core[:-1].isupper() else core
-    chars = [c.lower() for c in core if c.isalnum()]
+    chars = _letters(short)
     w = len(words) - len(chars)
     if w < 0 or len(chars) < 2:
         return None

@@ -127,10 +127,10 @@ def _proposed_terms(doc: Doc) -> list[Span]:
     "novel" is the name of what they put forward, even lowercase and with no term head."""
     out = []
     for cue in doc:
-        by_us = any(t.lower_ == "we" for t in doc[max(0, cue.i - 3):cue.i])
         novel = cue.lower_ == "novel"
-        if not (novel or by_us and (intro_stem(cue.lower_) in INTRO_VERBS and cue.pos_ == "VERB"
-                                    or cue.lower_ in NAMING or cue.lower_ == "call")):
+        if not (novel or (intro_stem(cue.lower_) in INTRO_VERBS and cue.pos_ == "VERB"
+                          or cue.lower_ in NAMING or cue.lower_ == "call")
+                and any(t.lower_ == "we" for t in doc[max(0, cue.i - 3):cue.i])):
             continue  # "we propose X", "which we call X" ("a point called X": a definition)
         end = cue.i + 1
         while end < len(doc) and end - cue.i <= 5 and doc[end].pos_ in ("ADJ", "NOUN", "PROPN") \

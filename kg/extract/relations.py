@@ -346,7 +346,7 @@ def _data_for_task(doc: Doc, span: Span, at: dict, groups: dict, add) -> None:
 
 def _task_relations(doc: Doc, span: Span, cue: Token | None, at: dict, groups: dict,
                     add) -> None:
-    """"a method for Y", "X tackles Y", "Y benchmarks (i.e., A, B)", "apply X to Y"."""
+    """"a method for Y", "X tackles Y", "apply X to Y", "tasks such as Y"."""
     if cue is not None and cue.lower_ in TASK_PREPS:
         owner = cue.head
         holder = name_in(owner, at, ADDRESSES.heads)
